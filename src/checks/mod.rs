@@ -1,0 +1,155 @@
+//! The check language (SPEC §2), the dataset readers and the evaluation of checks.
+//!
+//! `parse` turns one check string into a [`Check`]; `Checker` answers the checks of
+//! datasets, probes and gates, reading each file once for all the checks on it and
+//! never re-reading a file whose size and mtime did not change.
+
+mod parse;
+
+pub use parse::{ParseError, parse};
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warn,
+}
+
+/// One parsed check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub severity: Severity,
+    pub body: Body,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// `exists`: at least one file matches.
+    Exists,
+    /// `expr cmp`
+    Compare { lhs: Expr, cmp: Cmp },
+    /// `column in dataset.column`: every non-null value exists there.
+    InDataset {
+        column: String,
+        dataset: String,
+        other_column: String,
+    },
+    /// `column in ('a', 'b')`: accepted values.
+    InList { column: String, values: Vec<Literal> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sign {
+    Plus,
+    Minus,
+}
+
+/// `term { (+|-) term }`; the first term's sign is `Plus`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expr {
+    pub terms: Vec<(Sign, Term)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Term {
+    /// `source.` prefix (required in gate checks, implicit elsewhere).
+    pub source: Option<String>,
+    pub metric: Metric,
+    pub filter: Option<Filter>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Metric {
+    RowCount,
+    FileCount,
+    Bytes,
+    ExitCode,
+    Value,
+    Sum(String),
+    Mean(String),
+    Min(String),
+    Max(String),
+    NullCount(String),
+    DistinctCount(Vec<String>),
+    DuplicateCount(Vec<String>),
+}
+
+/// `where column op literal`
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filter {
+    pub column: String,
+    pub op: Op,
+    pub value: Literal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Number(f64),
+    Date(NaiveDate),
+    Str(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operand {
+    Literal(Literal),
+    Expr(Expr),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cmp {
+    Op(Op, Operand),
+    /// Inclusive.
+    Between(Literal, Literal),
+    /// `~ target ± tol [%]`
+    Approx { target: f64, tol: f64, percent: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Pass,
+    Fail,
+    Error,
+    Pending,
+}
+
+/// A measured value: a JSON number, a string (date or text), or null.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Measured {
+    Number(f64),
+    Text(String),
+    Null,
+}
+
+/// The result of one check, as recorded in events and reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CheckResult {
+    /// Dataset, probe or gate name.
+    pub source: String,
+    /// The check as written.
+    pub check: String,
+    pub severity: Severity,
+    pub status: CheckStatus,
+    pub value: Measured,
+    /// What was expected, e.g. `2,000,000 ± 5%`.
+    pub expected: String,
+    /// For people: `sum(spend) = 1,987,412.50, expected 2,000,000 ± 5%`, or the error.
+    pub message: String,
+    /// Evaluated while the owner session was still running.
+    #[serde(skip)]
+    pub provisional: bool,
+}

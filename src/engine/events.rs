@@ -1,0 +1,149 @@
+//! What the engine says (events) and what it is told (commands).
+
+use crate::checks::CheckResult;
+use crate::gates::Verdict;
+use serde::Serialize;
+
+/// Lifecycle state of a session (SPEC §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SessionState {
+    Pending,
+    Running,
+    Restarting,
+    Succeeded,
+    Failed,
+    Stopped,
+    Skipped,
+    Blocked,
+}
+
+impl SessionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SessionState::Pending => "pending",
+            SessionState::Running => "running",
+            SessionState::Restarting => "restarting",
+            SessionState::Succeeded => "succeeded",
+            SessionState::Failed => "failed",
+            SessionState::Stopped => "stopped",
+            SessionState::Skipped => "skipped",
+            SessionState::Blocked => "blocked",
+        }
+    }
+
+    /// Ended, one way or another (no process, nothing scheduled).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            SessionState::Succeeded
+                | SessionState::Failed
+                | SessionState::Stopped
+                | SessionState::Skipped
+                | SessionState::Blocked
+        )
+    }
+
+    /// Satisfies a plain `after` dependency.
+    pub fn satisfies(self) -> bool {
+        matches!(self, SessionState::Succeeded | SessionState::Skipped)
+    }
+}
+
+/// What a running session is doing (SPEC §2, Activity).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Activity {
+    Working,
+    Quiet,
+    NeedsInput,
+}
+
+impl Activity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Activity::Working => "working",
+            Activity::Quiet => "quiet",
+            Activity::NeedsInput => "needs-input",
+        }
+    }
+}
+
+/// One line of `events.jsonl` (without its `ts`, which the recorder adds).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run_id: String,
+        plan: String,
+    },
+    SessionStarted {
+        session: String,
+        attempt: u32,
+        pid: u32,
+    },
+    SessionExited {
+        session: String,
+        attempt: u32,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        exit_code: Option<i32>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        signal: Option<String>,
+        duration_s: f64,
+    },
+    SessionRestarting {
+        session: String,
+        attempt: u32,
+        delay_s: f64,
+    },
+    SessionState {
+        session: String,
+        state: SessionState,
+    },
+    SessionActivity {
+        session: String,
+        activity: Activity,
+    },
+    FileChanged {
+        path: String,
+    },
+    CheckResult(CheckResult),
+    GateResult {
+        gate: String,
+        verdict: Verdict,
+    },
+    GateApproved {
+        gate: String,
+        by: String,
+    },
+    RunFinished {
+        status: String,
+        exit_code: i32,
+        duration_s: f64,
+    },
+}
+
+/// What a frontend can ask of the engine. Sessions and gates by plan index.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Start a pending session now, ignoring its dependencies.
+    Start(usize),
+    /// Stop a running session (SIGTERM to its group, SIGKILL after `stop_grace`).
+    Stop(usize),
+    /// Stop if running, then start again as a new attempt.
+    Restart(usize),
+    /// Mark a pending session skipped.
+    Skip(usize),
+    /// Count a session as succeeded (stopping it unless `keep_running`).
+    MarkDone(usize),
+    /// Approve a gate that awaits manual approval.
+    Approve(usize),
+    /// Evaluate every check and gate again now.
+    Recheck,
+    /// Bytes to write into a session's terminal.
+    Input(usize, Vec<u8>),
+    /// The pane of a session has this inner size (rows, cols).
+    Resize(usize, u16, u16),
+    /// Stop everything, write the record, finish.
+    Quit,
+}

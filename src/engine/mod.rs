@@ -1,0 +1,46 @@
+//! The engine: runs a plan's sessions in the order its dependencies allow, restarts
+//! what fails, evaluates checks and gates, and records everything.
+//!
+//! It knows nothing of screens. A frontend (headless printer or TUI) calls [`start`],
+//! reads [`Event`]s from the returned [`RunHandle`], and sends [`Command`]s. Session
+//! output does not travel as events: it goes, from each session's reader thread, to
+//! the log file and to the frontend's [`OutputSink`](crate::session::OutputSink).
+
+mod events;
+
+pub use events::*;
+
+use crate::plan::Plan;
+use crate::session::OutputSink;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+/// How to run (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Approve manual gates automatically.
+    pub yes: bool,
+    /// Run just these sessions (names); dependencies outside the set count as satisfied.
+    pub only: Option<Vec<String>>,
+    /// Mark these sessions skipped.
+    pub skip: Vec<String>,
+    /// A previous run id, or `latest`.
+    pub resume: Option<String>,
+    /// Overrides the plan's `max_parallel`.
+    pub max_parallel: Option<usize>,
+    /// Headless: stop with exit 3 at a manual gate (instead of waiting for `Approve`).
+    pub headless: bool,
+    /// Terminal size (rows, cols) per session index; missing entries get 24x80.
+    pub pane_sizes: Vec<(u16, u16)>,
+}
+
+/// A run in progress: read its events, send it commands.
+pub struct RunHandle {
+    pub run_id: String,
+    pub run_dir: PathBuf,
+    pub plan: Arc<Plan>,
+    pub commands: UnboundedSender<Command>,
+    /// Ends with `Event::RunFinished`, after which the record is complete.
+    pub events: UnboundedReceiver<Event>,
+}
