@@ -38,7 +38,10 @@ pub enum Body {
         other_column: String,
     },
     /// `column in ('a', 'b')`: accepted values.
-    InList { column: String, values: Vec<Literal> },
+    InList {
+        column: String,
+        values: Vec<Literal>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +117,11 @@ pub enum Cmp {
     /// Inclusive.
     Between(Literal, Literal),
     /// `~ target ± tol [%]`
-    Approx { target: f64, tol: f64, percent: bool },
+    Approx {
+        target: f64,
+        tol: f64,
+        percent: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
