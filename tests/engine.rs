@@ -558,13 +558,17 @@ env = { MODEL = "hello {who}" }
 #[test]
 fn a_flood_arrives_byte_exact_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    // 50 MB of every byte value but the ones a raw terminal could still act on.
-    let mut data = Vec::with_capacity(50_000_000);
+    // 50 MB of what agents print: colour codes, UTF-8, long and short lines.
+    let mut data = Vec::with_capacity(50_000_100);
     let mut x: u32 = 12345;
+    let mut n = 0u64;
     while data.len() < 50_000_000 {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let b = (x >> 16) as u8;
-        data.push(if b < 0x20 && b != b'\n' { b'.' } else { b });
+        n += 1;
+        let len = (x >> 20) as usize % 300;
+        data.extend_from_slice(format!("\x1b[3{}mline {n}\x1b[0m héllo ✓ ", n % 8).as_bytes());
+        data.extend(std::iter::repeat_n(b'a' + (n % 26) as u8, len));
+        data.extend_from_slice(b"\r\n");
     }
     std::fs::write(dir.path().join("big.bin"), &data).unwrap();
     let r = run_in(
@@ -666,7 +670,7 @@ fn record_files_are_complete() {
 name = "record"
 [[session]]
 name = "ok"
-command = "printf '\033[31mred\033[0m text\n'"
+command = "printf '\\033[31mred\\033[0m text\\n'"
 [[session]]
 name = "nope"
 command = "exit 2"
