@@ -5,6 +5,7 @@
 //! never re-reading a file whose size and mtime did not change.
 
 mod parse;
+pub mod text;
 
 pub use parse::{ParseError, parse};
 
@@ -38,7 +39,10 @@ pub enum Body {
         other_column: String,
     },
     /// `column in ('a', 'b')`: accepted values.
-    InList { column: String, values: Vec<Literal> },
+    InList {
+        column: String,
+        values: Vec<Literal>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -114,7 +118,11 @@ pub enum Cmp {
     /// Inclusive.
     Between(Literal, Literal),
     /// `~ target ± tol [%]`
-    Approx { target: f64, tol: f64, percent: bool },
+    Approx {
+        target: f64,
+        tol: f64,
+        percent: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
