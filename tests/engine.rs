@@ -703,3 +703,33 @@ command = "exit 2"
     );
     assert!(!out.contains('\x1b'));
 }
+
+#[test]
+fn the_demo_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wait(
+        spawn(dir.path(), &["demo", "--no-tui", "--dir", "demo"]),
+        Duration::from_secs(120),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let rec = dir.path().join("demo/.flightdeck/runs/latest");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(rec.join("report.json")).unwrap()).unwrap();
+    let verdicts: Vec<&str> = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["verdict"].as_str().unwrap())
+        .collect();
+    assert!(verdicts.contains(&"CONDITIONAL"), "{verdicts:?}");
+    // One session fails its first attempt and succeeds on the automatic restart.
+    assert!(
+        report["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["attempts"] == 2 && s["state"] == "succeeded")
+    );
+    assert!(stdout.contains("restarting in"));
+}
