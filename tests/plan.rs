@@ -546,6 +546,17 @@ fn checks_naming_unknown_sources() {
         "8:17",
         &["check `dealer_id in dealers.dealer_id` in dataset `sales`: unknown dataset `dealers`"],
     );
+    // A probe name with `-` cannot be a check source: say so.
+    expect_err(
+        &with_head(
+            "[[probe]]\nname = \"risk-latency\"\ncommand = \"x\"\n[[gate]]\nname = \"g\"\nchecks = [\"risk-latency.value <= 1.5\"]\n",
+        ),
+        "8:12",
+        &[
+            "check `risk-latency.value <= 1.5` in gate `g`",
+            "rename it with `_`",
+        ],
+    );
     // A gate check must name its sources.
     expect_err(
         &with_head("[[gate]]\nname = \"g\"\nchecks = [\"row_count > 5\"]\n"),

@@ -1285,9 +1285,18 @@ impl<'s> Cx<'s> {
         let mut out = Vec::new();
         for s in self.strings(v, "checks", what)? {
             let check = checks::parse(&s.text).map_err(|e| {
+                // Probe names may hold `-` and `.`, which a check cannot name as a source.
+                let hint = names
+                    .probes
+                    .keys()
+                    .find(|p| p.contains(['-', '.']) && s.text.contains(&format!("{p}.")))
+                    .map(|p| {
+                        format!(" (the probe name `{p}` cannot be used in a check: `-` and `.` read as operators; rename it with `_`)")
+                    })
+                    .unwrap_or_default();
                 self.err(
                     self.sub_pos(&s, e.offset.min(s.text.len())),
-                    format!("check `{}` in {what}: {}", s.text, e.message),
+                    format!("check `{}` in {what}: {}{hint}", s.text, e.message),
                 )
             })?;
             self.check_refs(&check, &s, what, home, names)?;
