@@ -186,7 +186,7 @@ fn full_plan_loads_every_key() {
     assert_eq!(rv.after[1].kind, DepKind::Finished);
     assert_eq!(rv.after[1].target, DepTarget::Session(0));
 
-    assert_eq!(p.datasets.len(), 3);
+    assert_eq!(p.datasets.len(), 4);
     let meta = &p.datasets[0];
     assert_eq!(meta.path, "data/raw/meta_ads.csv");
     assert_eq!(meta.format, Format::Csv);
@@ -205,6 +205,19 @@ fn full_plan_loads_every_key() {
         "format from the extension"
     );
     assert!(p.datasets[2].checks.is_empty());
+    // Datasets are read in root, or at the top of their owner's worktree.
+    assert_eq!(meta.base_dir(&p), root);
+    let notes = &p.datasets[3];
+    assert_eq!(notes.format, Format::Text);
+    assert_eq!(
+        notes.base_dir(&p),
+        root.join(".flightdeck/worktrees/reviewer")
+    );
+    assert_eq!(
+        p.worktree_dir(2),
+        Some(root.join(".flightdeck/worktrees/reviewer"))
+    );
+    assert_eq!(p.worktree_dir(0), None);
 
     let probe = &p.probes[0];
     assert_eq!(probe.command, "./bench/risk.sh --days 90");
@@ -744,7 +757,7 @@ fn missing_paths() {
     expect_err(
         "[plan]\nname = \"t\"\nroot = \"no-such-root\"\n",
         "3:8",
-        &["root `no-such-root`"],
+        &["`root` in [plan]: directory `no-such-root` does not exist"],
     );
     expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ncwd = \"no-such-dir\"\n"),
@@ -906,7 +919,7 @@ fn describe_the_full_plan() {
     let p = fixture("full.toml", &[]);
     let d = schedule::describe(&p);
     for line in [
-        "contents  3 sessions, 3 datasets, 2 probes, 2 gates, 7 checks",
+        "contents  3 sessions, 4 datasets, 2 probes, 2 gates, 7 checks",
         "  wave 1: config-engineer\n",
         "  wave 2: gate gate-1  (after config-engineer)\n",
         "  wave 3: digital-media-gen  (after config-engineer, gate-1)\n",

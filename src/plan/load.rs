@@ -625,12 +625,19 @@ impl<'s> Cx<'s> {
             Some(v) => {
                 let s = self.string(v, "root", "[plan]")?;
                 let p = plan_dir.join(&s.text);
-                p.canonicalize().map_err(|e| {
-                    self.err(
-                        v.span().start,
-                        format!("root `{}` ({}): {e}", s.text, p.display()),
-                    )
-                })?
+                match p.canonicalize() {
+                    Ok(c) if c.is_dir() => c,
+                    _ => {
+                        return Err(self.err(
+                            v.span().start,
+                            format!(
+                                "`root` in [plan]: directory `{}` does not exist ({}; root is relative to the plan file's directory)",
+                                s.text,
+                                p.display()
+                            ),
+                        ));
+                    }
+                }
             }
             None => plan_dir.canonicalize().unwrap_or(plan_dir.clone()),
         };
