@@ -863,3 +863,80 @@ fn check_command_table_json_and_exit_code() {
     let (_, code) = check_command(Arc::new(plan_), false);
     assert_eq!(code, 0);
 }
+
+fn wait_for(
+    rx: &std::sync::mpsc::Receiver<flightdeck::watch::WatchEvent>,
+    want: &flightdeck::watch::WatchEvent,
+) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut seen = vec![];
+    while Instant::now() < deadline {
+        if let Ok(ev) = rx.recv_timeout(Duration::from_millis(100)) {
+            if ev == *want {
+                return;
+            }
+            seen.push(ev);
+        }
+    }
+    panic!("no event {want:?}; saw {seen:?}");
+}
+
+#[test]
+fn watcher_sees_rewrites_and_files_in_new_directories() {
+    use flightdeck::watch::{WatchEvent, Watcher};
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let a = write(root, "data/a.csv", "x\n1\n");
+    let p = plan(
+        root,
+        vec![
+            ds("a", "data/a.csv", &["exists"]),
+            ds("parts", "later/deep/*.csv", &["exists"]),
+            ds("any", "later/deep/b.csv", &["exists"]),
+        ],
+        vec![],
+        vec![],
+    );
+    let (tx, rx) = std::sync::mpsc::channel();
+    let w = Watcher::start(&p, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+    write(root, "data/a.csv", "x\n1\n2\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: a.clone(),
+            datasets: vec![0],
+        },
+    );
+    // Unrelated files in a watched directory are not reported.
+    write(root, "data/other.txt", "hi");
+    // A directory that did not exist at start, two levels deep.
+    let b = write(root, "later/deep/b.csv", "x\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: b.clone(),
+            datasets: vec![1, 2],
+        },
+    );
+    // Once watched, further writes are seen as well.
+    let c = write(root, "later/deep/c.csv", "x\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: c,
+            datasets: vec![1],
+        },
+    );
+    std::fs::remove_file(&b).unwrap();
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: b,
+            datasets: vec![1, 2],
+        },
+    );
+    drop(w);
+}
