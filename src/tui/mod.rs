@@ -1,1 +1,3 @@
-//! The control room screen. (stub)
+//! The control room screen (SPEC §5).
+
+pub mod pane;
