@@ -10,7 +10,9 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         .ok_or_else(|| format!("bad duration `{text}`: a unit is missing (use ms, s, m or h)"))?;
     let (num, unit) = t.split_at(split);
     if num.is_empty() {
-        return Err(format!("bad duration `{text}`: expected an integer followed by ms, s, m or h"));
+        return Err(format!(
+            "bad duration `{text}`: expected an integer followed by ms, s, m or h"
+        ));
     }
     let n: u64 = num
         .parse()

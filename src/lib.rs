@@ -12,6 +12,7 @@ pub mod duration;
 pub mod engine;
 pub mod gates;
 pub mod headless;
+pub mod headless_run;
 pub mod plan;
 pub mod record;
 pub mod schedule;

@@ -1,1 +1,5 @@
 //! (stub)
+
+pub fn describe(plan: &crate::plan::Plan) -> String {
+    format!("{}\n", plan.name)
+}

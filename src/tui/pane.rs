@@ -427,9 +427,8 @@ impl Pane {
                     out.reset();
                     out.set_style(self.style_of(cell.fg, cell.bg, Flags::empty()));
                 } else {
-                    // Covered by the wide character to its left.
+                    // Covered by the wide character to its left (ratatui skips it).
                     out.reset();
-                    out.set_skip(true);
                 }
                 continue;
             }
@@ -453,7 +452,6 @@ impl Pane {
                     out.set_char(c);
                 }
             }
-            out.set_skip(false);
             out.set_style(style);
         }
         if show_cursor
@@ -587,6 +585,10 @@ impl Screens {
         {
             f()
         }
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
     }
 
     /// Take the dirty flag (the UI is about to draw).
