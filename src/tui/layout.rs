@@ -10,8 +10,8 @@ pub const MIN_HEIGHT: u16 = 10;
 /// Side panels only from this width.
 pub const PANELS_MIN_WIDTH: u16 = 100;
 /// Smallest pane (outer, with borders).
-const PANE_MIN_W: u16 = 20;
-const PANE_MIN_H: u16 = 6;
+const PANE_MIN_W: u16 = 30;
+const PANE_MIN_H: u16 = 8;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PaneRect {

@@ -339,7 +339,10 @@ impl Pane {
         let grid = self.term.grid();
         let line = Line(row as i32 - grid.display_offset() as i32);
         let cell = &grid[Point::new(line, Column(col as usize))];
-        (cell.c.to_string(), self.style_of(cell.fg, cell.bg, cell.flags))
+        (
+            cell.c.to_string(),
+            self.style_of(cell.fg, cell.bg, cell.flags),
+        )
     }
 
     fn color(&self, c: AColor) -> Color {
@@ -490,11 +493,9 @@ fn named(n: NamedColor) -> Color {
         N::BrightMagenta => Color::LightMagenta,
         N::BrightCyan => Color::LightCyan,
         N::BrightWhite => Color::White,
-        N::Foreground
-        | N::Background
-        | N::Cursor
-        | N::BrightForeground
-        | N::DimForeground => Color::Reset,
+        N::Foreground | N::Background | N::Cursor | N::BrightForeground | N::DimForeground => {
+            Color::Reset
+        }
     }
 }
 
@@ -702,7 +703,11 @@ mod tests {
         assert_eq!(p.feed(b"\x1b[?2004$p"), b"\x1b[?2004;1$y");
         // Background colour query gets an answer.
         let r = p.feed(b"\x1b]11;?\x07");
-        assert!(r.starts_with(b"\x1b]11;rgb:"), "{:?}", String::from_utf8_lossy(&r));
+        assert!(
+            r.starts_with(b"\x1b]11;rgb:"),
+            "{:?}",
+            String::from_utf8_lossy(&r)
+        );
     }
 
     #[test]

@@ -106,64 +106,91 @@ pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant)
     }
 }
 
-fn pane_title(app: &App, i: usize, now: Instant) -> Line<'static> {
+fn pane_title(app: &App, i: usize, now: Instant, width: u16) -> Line<'static> {
     let v = &app.view;
     let s = &v.sessions[i];
     let spec = &v.plan.sessions[i];
-    let mut spans = vec![Span::raw(" ")];
     let needs = v.needs_input(i);
-    if needs {
-        spans.push(Span::styled(
-            "▲ NEEDS INPUT ",
-            Style::default()
-                .fg(Color::Black)
-                .bg(NEEDS_INPUT)
-                .add_modifier(Modifier::BOLD),
-        ));
-        spans.push(Span::raw(" "));
-    }
+    // (priority, span): the lowest priorities go first when the border is short.
+    let mut parts: Vec<(u8, Span<'static>)> = Vec::new();
+    let sep = || Span::styled(" · ", Style::default().fg(Color::DarkGray));
     let name_style = if i == app.focus {
         Style::default().fg(FOCUS).add_modifier(Modifier::BOLD)
     } else {
         Style::default().add_modifier(Modifier::BOLD)
     };
-    spans.push(Span::styled(
-        format!("{} {}", spec.number, spec.name),
-        name_style,
+    parts.push((
+        9,
+        Span::styled(format!("{} {}", spec.number, spec.name), name_style),
     ));
-    let sep = || Span::styled(" · ", Style::default().fg(Color::DarkGray));
-    spans.push(sep());
-    spans.push(Span::styled(
-        s.state.as_str(),
-        Style::default().fg(state_color(s.state)),
+    parts.push((5, sep()));
+    parts.push((
+        5,
+        Span::styled(s.state.as_str(), Style::default().fg(state_color(s.state))),
     ));
     if s.state == SessionState::Running
         && let Some(a) = s.activity
+        && !needs
     {
-        spans.push(sep());
-        let st = match a {
-            Activity::Working => Style::default().fg(Color::Green),
-            Activity::Quiet => Style::default()
-                .fg(Color::Yellow)
-                .add_modifier(Modifier::DIM),
-            Activity::NeedsInput => Style::default()
-                .fg(NEEDS_INPUT)
-                .add_modifier(Modifier::BOLD),
+        let (text, st) = match a {
+            Activity::Working => ("working", Style::default().fg(Color::Green)),
+            Activity::Quiet => (
+                "quiet ⏾",
+                Style::default()
+                    .fg(Color::Yellow)
+                    .add_modifier(Modifier::DIM),
+            ),
+            Activity::NeedsInput => ("needs-input", Style::default().fg(NEEDS_INPUT)),
         };
-        let text = match a {
-            Activity::Quiet => "quiet ⏾".to_string(),
-            _ => a.as_str().to_string(),
-        };
-        spans.push(Span::styled(text, st));
+        parts.push((4, sep()));
+        parts.push((4, Span::styled(text, st)));
     }
     if let Some(e) = v.session_elapsed(i, now) {
-        spans.push(sep());
-        spans.push(Span::raw(fmt_duration(e)));
+        parts.push((3, sep()));
+        parts.push((3, Span::raw(fmt_duration(e))));
     }
     if s.attempt > 0 {
-        spans.push(sep());
-        spans.push(Span::raw(format!("#{}", s.attempt)));
+        parts.push((2, sep()));
+        parts.push((2, Span::raw(format!("#{}", s.attempt))));
     }
+    let banner = |short: bool| {
+        Span::styled(
+            if short { "▲" } else { "▲ NEEDS INPUT" },
+            Style::default()
+                .fg(Color::Black)
+                .bg(NEEDS_INPUT)
+                .add_modifier(Modifier::BOLD),
+        )
+    };
+    let room = width.saturating_sub(2) as usize;
+    let total = |parts: &[(u8, Span)], extra: usize| -> usize {
+        parts.iter().map(|(_, s)| s.width()).sum::<usize>() + 2 + extra
+    };
+    let mut short = false;
+    let banner_w = |short: bool| {
+        if !needs {
+            0
+        } else if short {
+            2
+        } else {
+            14
+        }
+    };
+    for level in [2u8, 3, 4, 5] {
+        if total(&parts, banner_w(short)) <= room {
+            break;
+        }
+        if needs && level == 4 {
+            short = true;
+        }
+        parts.retain(|(p, _)| *p > level);
+    }
+    let mut spans = vec![Span::raw(" ")];
+    if needs {
+        spans.push(banner(short));
+        spans.push(Span::raw(" "));
+    }
+    spans.extend(parts.into_iter().map(|(_, s)| s));
     spans.push(Span::raw(" "));
     Line::from(spans)
 }
@@ -237,7 +264,7 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
         .borders(Borders::ALL)
         .border_type(btype)
         .border_style(border)
-        .title(pane_title(app, i, now))
+        .title(pane_title(app, i, now, p.outer.width))
         .title_bottom(Line::from(bottom).alignment(Alignment::Right));
     block.render(p.outer, buf);
     if s.attempt == 0 && pane.attempt == 0 {
@@ -262,12 +289,7 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
                 .alignment(Alignment::Center)
                 .wrap(Wrap { trim: true })
                 .render(
-                    Rect::new(
-                        p.inner.x,
-                        y,
-                        p.inner.width,
-                        (p.inner.bottom() - y).min(3),
-                    ),
+                    Rect::new(p.inner.x, y, p.inner.width, (p.inner.bottom() - y).min(3)),
                     buf,
                 );
         }
@@ -566,11 +588,7 @@ fn fmt_number(x: f64) -> String {
             }
             out.push(c);
         }
-        if x < 0.0 {
-            format!("-{out}")
-        } else {
-            out
-        }
+        if x < 0.0 { format!("-{out}") } else { out }
     } else {
         format!("{x:.2}")
     }
@@ -616,6 +634,16 @@ fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         ]));
         // Second line: bar + measured vs expected (or the error message).
         let detail_w = (width as usize).saturating_sub(3);
+        if r.expected.is_empty() && r.status != CheckStatus::Error {
+            // `exists` and the like: the mark says it all.
+            if r.status == CheckStatus::Fail && !r.message.is_empty() {
+                out.push(Line::from(Span::styled(
+                    format!("   {}", truncate(&r.message, detail_w)),
+                    st,
+                )));
+            }
+            continue;
+        }
         if r.status == CheckStatus::Error {
             out.push(Line::from(Span::styled(
                 format!("   {}", truncate(&r.message, detail_w)),
@@ -655,11 +683,7 @@ fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         let used: usize = spans.iter().map(|s| s.width()).sum();
         spans.push(Span::styled(
             truncate(&text, (width as usize).saturating_sub(used)),
-            if r.provisional {
-                st
-            } else {
-                Style::default()
-            },
+            if r.provisional { st } else { Style::default() },
         ));
         out.push(Line::from(spans));
     }
@@ -704,10 +728,15 @@ fn file_lines(app: &App, now: Instant, width: u16) -> Vec<Line<'static>> {
 fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
     let v = &app.view;
     let dim = Style::default().fg(Color::DarkGray);
+    let bar = || Span::styled(" │ ", Style::default().fg(Color::DarkGray));
     let mut spans: Vec<Span> = Vec::new();
+    // Most important first: a narrow screen cuts the end.
     if app.mode == Mode::Input {
         spans.push(Span::styled(
-            format!(" INPUT → {} · Ctrl-a leaves ", v.plan.sessions[app.focus].name),
+            format!(
+                " INPUT → {} · Ctrl-a leaves ",
+                v.plan.sessions[app.focus].name
+            ),
             Style::default()
                 .fg(Color::Black)
                 .bg(Color::LightYellow)
@@ -722,24 +751,11 @@ fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
-    spans.push(Span::raw(format!(" {} ", v.plan.name)));
-    spans.push(Span::styled(format!("run {} ", v.run_id), dim));
-    spans.push(Span::raw(fmt_clock(v.elapsed(now))));
-    spans.push(Span::styled(" │ ", dim));
-    for (k, (st, n)) in v.counts().iter().enumerate() {
-        if k > 0 {
-            spans.push(Span::styled(", ", dim));
-        }
-        spans.push(Span::styled(
-            format!("{n} {}", st.as_str()),
-            Style::default().fg(state_color(*st)),
-        ));
-    }
     let needing: Vec<usize> = (0..v.sessions.len())
         .filter(|&i| v.needs_input(i))
         .collect();
     if !needing.is_empty() {
-        spans.push(Span::styled(" │ ", dim));
+        spans.push(Span::raw(" "));
         spans.push(Span::styled(
             format!(
                 "▲ needs input: {}",
@@ -755,11 +771,22 @@ fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
                 .add_modifier(Modifier::BOLD),
         ));
     }
+    spans.push(Span::raw(format!(" {}", fmt_clock(v.elapsed(now)))));
+    spans.push(bar());
+    for (k, (st, n)) in v.counts().iter().enumerate() {
+        if k > 0 {
+            spans.push(Span::styled(", ", dim));
+        }
+        spans.push(Span::styled(
+            format!("{n} {}", st.as_str()),
+            Style::default().fg(state_color(*st)),
+        ));
+    }
     if app.zoom {
-        spans.push(Span::styled(" │ ", dim));
+        spans.push(bar());
         spans.push(Span::styled("ZOOM", Style::default().fg(Color::Yellow)));
     }
-    spans.push(Span::styled(" │ ", dim));
+    spans.push(bar());
     if let Some((status, code, _)) = &v.finished {
         let color = if *code == 0 { Color::Green } else { Color::Red };
         spans.push(Span::styled(
@@ -781,6 +808,9 @@ fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
             dim,
         ));
     }
+    spans.push(bar());
+    spans.push(Span::raw(v.plan.name.clone()));
+    spans.push(Span::styled(format!(" · run {}", v.run_id), dim));
     buf.set_line(r.x, r.y, &Line::from(spans), r.width);
 }
 
