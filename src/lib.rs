@@ -6,13 +6,13 @@
 //! the headless printer (`headless`) are two frontends that consume its events and
 //! send it commands.
 
+pub mod ansi;
 pub mod checks;
 pub mod demo;
 pub mod duration;
 pub mod engine;
 pub mod gates;
 pub mod headless;
-pub mod headless_run;
 pub mod plan;
 pub mod record;
 pub mod schedule;

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use flightdeck::engine::{self, RunOptions};
 use flightdeck::plan::{self, Plan};
-use flightdeck::session::{NullSink, OutputSink};
+use flightdeck::headless::{self, HeadlessSink};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -194,14 +194,10 @@ fn run(plan: Plan, mut opts: RunOptions, no_tui: bool) -> ExitCode {
     }
     opts.headless = true;
     let color = tty && std::env::var_os("NO_COLOR").is_none();
-    let sink: Arc<dyn OutputSink> = headless_sink(&plan, color);
-    match engine::start(plan, opts, sink) {
-        Ok(handle) => ExitCode::from(flightdeck::headless_run::run(handle, color) as u8),
+    let names = plan.sessions.iter().map(|s| s.name.clone()).collect();
+    let sink = Arc::new(HeadlessSink::new(names, color));
+    match engine::start(plan, opts, sink.clone()) {
+        Ok(handle) => ExitCode::from(headless::run(handle, &sink, color) as u8),
         Err(e) => fail(2, format!("{e:#}")),
     }
-}
-
-fn headless_sink(plan: &Plan, color: bool) -> Arc<dyn OutputSink> {
-    let _ = (plan, color);
-    Arc::new(NullSink)
 }

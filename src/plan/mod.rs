@@ -253,6 +253,53 @@ pub struct GateSpec {
 }
 
 impl Plan {
+    /// The name of a session or gate.
+    pub fn node_name(&self, node: DepTarget) -> &str {
+        match node {
+            DepTarget::Session(i) => &self.sessions[i].name,
+            DepTarget::Gate(i) => &self.gates[i].name,
+        }
+    }
+
+    /// Datasets a gate reads: those in its `datasets` and those its own checks name.
+    pub fn gate_reads(&self, gate: usize) -> Vec<usize> {
+        let g = &self.gates[gate];
+        let mut out = g.datasets.clone();
+        for c in &g.checks {
+            for src in load::check_sources(&c.check) {
+                if let Some(d) = self.dataset_index(src)
+                    && !out.contains(&d)
+                {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// Everything a session or gate waits for: its `after` entries and, for a gate,
+    /// the owners of the datasets it reads (their checks stay pending until the owner
+    /// ends, so this counts as `Finished`).
+    pub fn waits_for(&self, node: DepTarget) -> Vec<(DepTarget, DepKind)> {
+        let mut out: Vec<(DepTarget, DepKind)> = Vec::new();
+        let after = match node {
+            DepTarget::Session(i) => &self.sessions[i].after,
+            DepTarget::Gate(i) => &self.gates[i].after,
+        };
+        out.extend(after.iter().map(|d| (d.target, d.kind)));
+        if let DepTarget::Gate(g) = node {
+            for d in self.gate_reads(g) {
+                if let Some(o) = self.datasets[d].owner {
+                    let t = DepTarget::Session(o);
+                    if !out.iter().any(|(x, _)| *x == t) {
+                        out.push((t, DepKind::Finished));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn session_index(&self, name: &str) -> Option<usize> {
         self.sessions.iter().position(|s| s.name == name)
     }
