@@ -779,14 +779,6 @@ mod e2e {
                 std::thread::sleep(Duration::from_millis(50));
             }
         }
-
-        pub fn alive(&self) -> bool {
-            self.tmux(&["has-session"])
-                .stderr(std::process::Stdio::null())
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false)
-        }
     }
 
     impl Drop for Tmux {
@@ -808,36 +800,60 @@ mod e2e {
     }
 }
 
+/// A tmux running `flightdeck run plan.toml` in `dir`; prints `EXIT=<code>` when it
+/// ends and keeps the pane open so the test can read it.
+fn launch(dir: &std::path::Path, plan: &str) -> e2e::Tmux {
+    std::fs::write(dir.join("plan.toml"), plan).unwrap();
+    let cmd = format!(
+        "{} run plan.toml; echo EXIT=$?; sleep 60",
+        e2e::bin().display()
+    );
+    e2e::Tmux::start(&cmd, dir)
+}
+
+fn events(dir: &std::path::Path) -> String {
+    std::fs::read_to_string(dir.join(".flightdeck/runs/latest/events.jsonl")).unwrap_or_default()
+}
+
+fn wait_file(what: &str, pred: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !pred() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Processes whose command line contains `marker` (a unique sleep length).
+fn alive_with(marker: &str) -> bool {
+    std::process::Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false)
+}
+
 const TINY_PLAN: &str = r#"
 [plan]
 name = "tiny"
 
 [[session]]
 name = "echo"
-command = "printf '\\033]0;EVIL TITLE\\007\\033]52;c;aGVsbG8=\\007ready\\n'; while read l; do echo got:$l; done"
+command = '''printf '\033]0;EVIL TITLE\007\033]52;c;aGVsbG8=\007\033]2;EVIL2\033\\ready\n'; while read l; do echo got:$l; done'''
 
 [[session]]
 name = "after"
-command = "echo second; sleep 30"
+command = "echo second; sleep 3141"
 after = ["echo:started"]
-
-[[gate]]
-name = "check"
-after = ["after"]
-approval = "manual"
 "#;
 
 #[test]
-#[ignore = "needs the plan loader and PTY sessions merged (run with --ignored)"]
-fn e2e_tmux_focus_input_zoom_quit() {
+fn e2e_tmux_input_zoom_containment_quit() {
     if !e2e::have_tmux() {
         eprintln!("tmux not installed: skipped");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("plan.toml"), TINY_PLAN).unwrap();
-    let cmd = format!("{} run plan.toml", e2e::bin().display());
-    let t = e2e::Tmux::start(&cmd, dir.path());
+    let t = launch(dir.path(), TINY_PLAN);
     t.wait_for("both panes", |s| {
         s.contains("1 echo") && s.contains("2 after")
     });
@@ -846,27 +862,115 @@ fn e2e_tmux_focus_input_zoom_quit() {
     assert!(!t.title().contains("EVIL"), "title leaked: {}", t.title());
     // Input mode: type a line, see the echo.
     t.keys(&["1", "Enter"]);
+    t.wait_for("input mode", |s| s.contains("INPUT → echo"));
     t.keys(&["-l", "hello"]);
     t.keys(&["Enter"]);
     t.wait_for("the echo", |s| s.contains("got:hello"));
     t.keys(&["C-a"]);
-    // Zoom and back.
+    t.wait_for("normal mode", |s| !s.contains("INPUT → echo"));
+    // Focus with Tab, zoom and back.
+    t.keys(&["Tab", "z"]);
+    t.wait_for("zoom", |s| s.contains("ZOOM") && !s.contains("1 echo"));
     t.keys(&["z"]);
-    t.wait_for("zoom", |s| s.contains("ZOOM") && !s.contains("2 after"));
-    t.keys(&["z"]);
-    t.wait_for("unzoom", |s| s.contains("2 after"));
+    t.wait_for("unzoom", |s| s.contains("1 echo") && !s.contains("ZOOM"));
+    // Help overlay.
+    t.keys(&["?"]);
+    t.wait_for("help", |s| s.contains("flightdeck keys"));
+    t.keys(&["Escape"]);
+    t.wait_for("help closed", |s| !s.contains("flightdeck keys"));
     // Quit asks first, then stops everything and closes.
     t.keys(&["q"]);
     t.wait_for("the quit dialog", |s| s.contains("Quit?"));
+    t.keys(&["n"]);
+    t.wait_for("dialog closed", |s| !s.contains("Quit?"));
+    t.keys(&["q"]);
+    t.wait_for("the quit dialog", |s| s.contains("Quit?"));
     t.keys(&["y"]);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while t.alive() && !t.capture().trim().is_empty() && Instant::now() < deadline {
-        if !t.capture().contains("flightdeck") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
+    let s = t.wait_for("exit", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=130"), "{s}");
+    assert!(!s.contains("1 echo"), "the alternate screen was left:\n{s}");
+    assert!(events(dir.path()).contains("run_finished"));
+    assert!(!alive_with("sleep 3141"), "a session outlived the run");
+    assert!(!t.title().contains("EVIL"), "title leaked: {}", t.title());
+}
+
+const GATE_PLAN: &str = r#"
+[plan]
+name = "gated"
+
+[[session]]
+name = "worker"
+command = "echo working; sleep 2718"
+
+[[session]]
+name = "quick"
+command = "echo done-quick"
+
+[[session]]
+name = "final"
+command = "echo final-ran; sleep 2719"
+after = ["review"]
+
+[[gate]]
+name = "review"
+after = ["quick"]
+approval = "manual"
+"#;
+
+#[test]
+fn e2e_tmux_restart_stop_approve_sigterm() {
+    if !e2e::have_tmux() {
+        eprintln!("tmux not installed: skipped");
+        return;
     }
-    let runs = dir.path().join(".flightdeck/runs/latest/events.jsonl");
-    let events = std::fs::read_to_string(&runs).unwrap_or_default();
-    assert!(events.contains("run_finished"), "{events}");
+    let dir = tempfile::tempdir().unwrap();
+    let t = launch(dir.path(), GATE_PLAN);
+    t.wait_for("the gate awaiting approval", |s| {
+        s.contains("awaiting approval") && s.contains("working")
+    });
+    t.keys(&["a"]);
+    t.wait_for("the gated session", |s| s.contains("final-ran"));
+    assert!(events(dir.path()).contains("gate_approved"));
+    // Restart the worker: a second attempt.
+    t.keys(&["1", "r"]);
+    wait_file("attempt 2", || {
+        events(dir.path()).lines().any(|l| {
+            l.contains("session_started") && l.contains("\"worker\"") && l.contains("\"attempt\":2")
+        })
+    });
+    t.wait_for("attempt 2 on the border", |s| s.contains("#2"));
+    // Stop it.
+    t.keys(&["x"]);
+    t.wait_for("stopped", |s| s.contains("1 worker · stopped"));
+    // SIGTERM to the control room: children stopped, record written, terminal restored.
+    let out = std::process::Command::new("pgrep")
+        .args(["-x", "flightdeck"])
+        .output()
+        .unwrap();
+    let pids = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mine: Vec<&str> = pids
+        .lines()
+        .filter(|p| {
+            std::fs::read_link(format!("/proc/{p}/cwd"))
+                .ok()
+                .and_then(|c| c.canonicalize().ok())
+                == dir.path().canonicalize().ok()
+        })
+        .collect();
+    assert_eq!(mine.len(), 1, "{pids}");
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-TERM", mine[0]])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let s = t.wait_for("exit", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=130"), "{s}");
+    assert!(
+        !s.contains("1 worker"),
+        "the alternate screen was left:\n{s}"
+    );
+    assert!(events(dir.path()).contains("run_finished"));
+    assert!(!alive_with("sleep 2719"), "a session outlived the run");
 }
