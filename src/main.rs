@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use flightdeck::engine::{self, RunOptions};
-use flightdeck::plan::{self, Plan};
 use flightdeck::headless::{self, HeadlessSink};
+use flightdeck::plan::{self, Plan};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -173,9 +173,14 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        Cmd::Sim { args } => match flightdeck::demo::sim_command(&args) {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(1, format!("{e:#}")),
+        Cmd::Sim { args } => match args.as_slice() {
+            [cmd, input, output] if cmd == "csv2parquet" => {
+                match flightdeck::sim::csv_to_parquet(Path::new(input), Path::new(output)) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(1, format!("{e:#}")),
+                }
+            }
+            _ => fail(2, "usage: flightdeck sim csv2parquet IN.csv OUT.parquet"),
         },
     }
 }

@@ -558,13 +558,17 @@ env = { MODEL = "hello {who}" }
 #[test]
 fn a_flood_arrives_byte_exact_in_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    // 50 MB of every byte value but the ones a raw terminal could still act on.
-    let mut data = Vec::with_capacity(50_000_000);
+    // 50 MB of what agents print: colour codes, UTF-8, long and short lines.
+    let mut data = Vec::with_capacity(50_000_100);
     let mut x: u32 = 12345;
+    let mut n = 0u64;
     while data.len() < 50_000_000 {
         x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
-        let b = (x >> 16) as u8;
-        data.push(if b < 0x20 && b != b'\n' { b'.' } else { b });
+        n += 1;
+        let len = (x >> 20) as usize % 300;
+        data.extend_from_slice(format!("\x1b[3{}mline {n}\x1b[0m héllo ✓ ", n % 8).as_bytes());
+        data.extend(std::iter::repeat_n(b'a' + (n % 26) as u8, len));
+        data.extend_from_slice(b"\r\n");
     }
     std::fs::write(dir.path().join("big.bin"), &data).unwrap();
     let r = run_in(
@@ -666,7 +670,7 @@ fn record_files_are_complete() {
 name = "record"
 [[session]]
 name = "ok"
-command = "printf '\033[31mred\033[0m text\n'"
+command = "printf '\\033[31mred\\033[0m text\\n'"
 [[session]]
 name = "nope"
 command = "exit 2"
@@ -698,4 +702,138 @@ command = "exit 2"
         "{line:?}"
     );
     assert!(!out.contains('\x1b'));
+}
+
+#[test]
+fn the_demo_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wait(
+        spawn(dir.path(), &["demo", "--no-tui", "--dir", "demo"]),
+        Duration::from_secs(120),
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let rec = dir.path().join("demo/.flightdeck/runs/latest");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(rec.join("report.json")).unwrap()).unwrap();
+    let verdicts: Vec<&str> = report["gates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g["verdict"].as_str().unwrap())
+        .collect();
+    assert!(verdicts.contains(&"CONDITIONAL"), "{verdicts:?}");
+    // One session fails its first attempt and succeeds on the automatic restart.
+    assert!(
+        report["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["attempts"] == 2 && s["state"] == "succeeded")
+    );
+    assert!(stdout.contains("restarting in"));
+}
+
+#[test]
+fn activity_quiet_and_needs_input() {
+    let r = run(
+        r#"
+[plan]
+name = "activity"
+[[session]]
+name = "sleepy"
+command = "echo hi; sleep 1.5; echo bye"
+quiet_after = "400ms"
+[[session]]
+name = "asks"
+command = "echo 'Do you want to proceed? [y/N]'; sleep 1"
+attention = '\[y/N\]'
+[[session]]
+name = "rings"
+command = "printf 'done\\a\\n'; sleep 1"
+"#,
+        &[],
+    );
+    assert_eq!(r.code(), 0);
+    let ev = r.events();
+    let acts = |s| -> Vec<String> {
+        find(&ev, "session_activity", s)
+            .iter()
+            .map(|e| e["activity"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        acts("sleepy").contains(&"quiet".to_string()),
+        "{:?}",
+        acts("sleepy")
+    );
+    assert!(
+        acts("asks").contains(&"needs-input".to_string()),
+        "{:?}",
+        acts("asks")
+    );
+    assert!(
+        acts("rings").contains(&"needs-input".to_string()),
+        "{:?}",
+        acts("rings")
+    );
+    assert!(r.stdout().contains("asks needs input"));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn worktree_sessions_run_on_their_own_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.path().join("README"), "repo\n").unwrap();
+    std::fs::write(dir.path().join(".gitignore"), ".flightdeck/\n").unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let plan = r#"
+[plan]
+name = "worktrees"
+[[session]]
+name = "media"
+command = "git rev-parse --abbrev-ref HEAD > branch.txt; pwd > where.txt; cat README"
+worktree = "feature/media"
+[[dataset]]
+name = "branch"
+path = "branch.txt"
+owner = "media"
+checks = ["exists", "row_count = 1"]
+"#;
+    let r = run_in(dir, plan, &[]);
+    assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
+    let wt = r.path(".flightdeck/worktrees/media");
+    assert_eq!(
+        std::fs::read_to_string(wt.join("branch.txt")).unwrap(),
+        "feature/media\n"
+    );
+    // The dataset was read inside the worktree.
+    assert!(
+        r.report()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "pass")
+    );
+    // A second run reuses the worktree and its branch.
+    let r = run_in(r.dir, plan, &[]);
+    assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
 }

@@ -4,9 +4,16 @@
 //! datasets, probes and gates, reading each file once for all the checks on it and
 //! never re-reading a file whose size and mtime did not change.
 
+mod eval;
+pub mod metrics;
 mod parse;
+pub mod read;
+pub mod report;
+pub mod text;
 
+pub use eval::{Checker, ProbeOutcome, run_command};
 pub use parse::{ParseError, parse};
+pub use report::{GateReport, check_command, evaluate_all};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -159,32 +166,4 @@ pub struct CheckResult {
     /// Evaluated while the owner session was still running.
     #[serde(skip)]
     pub provisional: bool,
-}
-
-// TEMPORARY stub until the checks work lands (the lead resolves this at merge).
-pub struct Checker {
-    plan: std::sync::Arc<crate::plan::Plan>,
-}
-
-impl Checker {
-    pub fn new(plan: std::sync::Arc<crate::plan::Plan>) -> Self {
-        Checker { plan }
-    }
-    pub fn dataset(&mut self, idx: usize, owner_done: bool) -> Vec<CheckResult> {
-        let _ = (&self.plan.datasets[idx], owner_done);
-        Vec::new()
-    }
-    pub fn probe(&mut self, idx: usize) -> Vec<CheckResult> {
-        let _ = &self.plan.probes[idx];
-        Vec::new()
-    }
-    pub fn gate_checks(&mut self, idx: usize, owners_done: bool) -> Vec<CheckResult> {
-        let _ = (&self.plan.gates[idx], owners_done);
-        Vec::new()
-    }
-}
-
-pub fn check_command(plan: std::sync::Arc<crate::plan::Plan>, json: bool) -> (String, i32) {
-    let _ = (plan, json);
-    (String::new(), 1)
 }
