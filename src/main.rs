@@ -2,8 +2,8 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use flightdeck::engine::{self, RunOptions};
-use flightdeck::plan::{self, Plan};
 use flightdeck::headless::{self, HeadlessSink};
+use flightdeck::plan::{self, Plan};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
