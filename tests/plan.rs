@@ -296,7 +296,12 @@ fn unknown_keys() {
     expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\nresart = \"always\"\n"),
         "6:1",
-        &["unknown key `resart`", "session", "did you mean `restart`?"],
+        &["unknown key `resart` in session `a`: did you mean `restart`?"],
+    );
+    expect_err(
+        &with_head("[[session]]\nnmae = \"a\"\ncommand = \"x\"\n"),
+        "4:1",
+        &["unknown key `nmae` in [[session]] #1: did you mean `name`?"],
     );
     let e = expect_err(
         "[plan]\nname = \"t\"\nparallel = 2\n",
