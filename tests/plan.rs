@@ -296,7 +296,12 @@ fn unknown_keys() {
     expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\nresart = \"always\"\n"),
         "6:1",
-        &["unknown key `resart`", "session", "did you mean `restart`?"],
+        &["unknown key `resart` in session `a`: did you mean `restart`?"],
+    );
+    expect_err(
+        &with_head("[[session]]\nnmae = \"a\"\ncommand = \"x\"\n"),
+        "4:1",
+        &["unknown key `nmae` in [[session]] #1: did you mean `name`?"],
     );
     let e = expect_err(
         "[plan]\nname = \"t\"\nparallel = 2\n",
@@ -901,7 +906,7 @@ fn waves_of_rag_mmm() {
         "  wave 1: config-engineer\n",
         "  wave 2: digital-media-gen, traditional-media-gen, external-context-gen  (after config-engineer)\n",
         "  wave 3: sales-pipeline-gen  (after digital-media-gen, traditional-media-gen)\n",
-        "  wave 5: gate final  (after validator, sales-pipeline-gen:finished)\n",
+        "  wave 5: gate final  (after validator)\n",
         "   1 config-engineer        $ agents/sim config-engineer  [Phase 1, restart on-failure x3]",
         "meta_ads     data/raw/meta_ads.csv (csv, owner digital-media-gen), 2 checks",
         "final  1 own check; manual approval",

@@ -711,8 +711,12 @@ impl<'s> Cx<'s> {
         let mut sess_names = Vec::new();
         for (i, t) in sess_t.iter().enumerate() {
             let what = format!("[[session]] #{}", i + 1);
-            self.check_keys(*t, SESSION_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, SESSION_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "session", false)?;
+            self.check_keys(*t, SESSION_KEYS, &format!("session `{}`", n.0))?;
             self.unique(&n, &mut name_pos, "session or gate")?;
             names.sessions.insert(n.0.clone(), i);
             starts.push(t.start);
@@ -721,8 +725,12 @@ impl<'s> Cx<'s> {
         let mut gate_names = Vec::new();
         for (i, t) in gate_t.iter().enumerate() {
             let what = format!("[[gate]] #{}", i + 1);
-            self.check_keys(*t, GATE_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, GATE_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "gate", false)?;
+            self.check_keys(*t, GATE_KEYS, &format!("gate `{}`", n.0))?;
             self.unique(&n, &mut name_pos, "session or gate")?;
             names.gates.insert(n.0.clone(), i);
             starts.push(t.start);
@@ -734,8 +742,12 @@ impl<'s> Cx<'s> {
         let mut data_names = Vec::new();
         for (i, t) in data_t.iter().enumerate() {
             let what = format!("[[dataset]] #{}", i + 1);
-            self.check_keys(*t, DATASET_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, DATASET_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "dataset", true)?;
+            self.check_keys(*t, DATASET_KEYS, &format!("dataset `{}`", n.0))?;
             self.unique(&n, &mut source_pos, "dataset or probe")?;
             names.datasets.insert(n.0.clone(), i);
             data_names.push(n.0);
@@ -743,8 +755,12 @@ impl<'s> Cx<'s> {
         let mut probe_names = Vec::new();
         for (i, t) in probe_t.iter().enumerate() {
             let what = format!("[[probe]] #{}", i + 1);
-            self.check_keys(*t, PROBE_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, PROBE_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "probe", false)?;
+            self.check_keys(*t, PROBE_KEYS, &format!("probe `{}`", n.0))?;
             self.unique(&n, &mut source_pos, "dataset or probe")?;
             names.probes.insert(n.0.clone(), i);
             probe_names.push(n.0);
