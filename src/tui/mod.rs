@@ -151,8 +151,16 @@ fn drive(mut app: App, handle: RunHandle) -> anyhow::Result<i32> {
             let _ = commands.send(Command::Quit);
             let deadline = Instant::now() + Duration::from_secs(60);
             while let Ok(m) = rx.recv_deadline(deadline) {
-                if matches!(m, Msg::Engine(Event::RunFinished { .. }) | Msg::EngineGone) {
-                    break;
+                match m {
+                    Msg::Engine(ev) => {
+                        let end = matches!(ev, Event::RunFinished { .. });
+                        app.view.apply(&ev, Instant::now());
+                        if end {
+                            break;
+                        }
+                    }
+                    Msg::EngineGone => break,
+                    _ => {}
                 }
             }
             let what = panic
@@ -160,7 +168,10 @@ fn drive(mut app: App, handle: RunHandle) -> anyhow::Result<i32> {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown".into());
-            anyhow::bail!("the control room crashed ({what}); every session was stopped")
+            restore_terminal();
+            eprintln!("flightdeck: the control room crashed ({what}); every session was stopped");
+            let code = app.view.finished.as_ref().map_or(1, |f| f.1);
+            Ok(if code == 0 { 1 } else { code })
         }
     }
 }
