@@ -719,6 +719,7 @@ mod e2e {
     /// A tmux server of its own (socket in a temp dir) running one command.
     pub struct Tmux {
         socket: PathBuf,
+        conf: PathBuf,
         _dir: tempfile::TempDir,
     }
 
@@ -726,7 +727,14 @@ mod e2e {
         pub fn start(cmd: &str, cwd: &Path) -> Tmux {
             let dir = tempfile::tempdir().unwrap();
             let socket = dir.path().join("tmux.sock");
-            let t = Tmux { socket, _dir: dir };
+            // set-clipboard on: an OSC 52 reaching tmux would become a paste buffer.
+            let conf = dir.path().join("tmux.conf");
+            std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
+            let t = Tmux {
+                socket,
+                conf,
+                _dir: dir,
+            };
             let ok = t
                 .tmux(&["new-session", "-d", "-x", "160", "-y", "45", "-c"])
                 .arg(cwd)
@@ -741,7 +749,7 @@ mod e2e {
 
         fn tmux(&self, args: &[&str]) -> Command {
             let mut c = Command::new("tmux");
-            c.arg("-S").arg(&self.socket).arg("-f").arg("/dev/null");
+            c.arg("-S").arg(&self.socket).arg("-f").arg(&self.conf);
             c.args(args);
             c
         }
@@ -755,6 +763,12 @@ mod e2e {
             let mut c = self.tmux(&["send-keys"]);
             c.args(keys);
             assert!(c.status().unwrap().success());
+        }
+
+        /// tmux paste buffers (an OSC 52 that reached tmux would create one).
+        pub fn buffers(&self) -> String {
+            let out = self.tmux(&["list-buffers"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
         }
 
         pub fn title(&self) -> String {
@@ -860,6 +874,11 @@ fn e2e_tmux_input_zoom_containment_quit() {
     t.wait_for("the first session's output", |s| s.contains("ready"));
     // Titles and clipboard stay inside the pane.
     assert!(!t.title().contains("EVIL"), "title leaked: {}", t.title());
+    assert!(
+        t.buffers().trim().is_empty(),
+        "clipboard leaked: {}",
+        t.buffers()
+    );
     // Input mode: type a line, see the echo.
     t.keys(&["1", "Enter"]);
     t.wait_for("input mode", |s| s.contains("INPUT → echo"));
