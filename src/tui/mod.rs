@@ -184,13 +184,15 @@ fn event_loop(
 ) -> anyhow::Result<i32> {
     let mut signalled = false;
     let mut last_draw: Option<Instant> = None;
+    // The next redraw due to a clock (elapsed times, messages expiring).
+    let mut tick_at: Option<Instant> = None;
     let mut need_draw = true;
     loop {
         let now = Instant::now();
         // When to wake without a message: the next frame if something is waiting to
         // be drawn, the next clock tick, or the end of a synchronized update.
-        let mut wake = app.next_tick(now);
-        if need_draw || app.screens.is_dirty() {
+        let mut wake = tick_at;
+        if !app.detached && (need_draw || app.screens.is_dirty()) {
             let frame_at = last_draw.map_or(now, |t| t + FRAME);
             wake = Some(wake.map_or(frame_at, |w| w.min(frame_at)));
         }
@@ -258,14 +260,15 @@ fn event_loop(
         }
         let now = Instant::now();
         app.expire(now);
-        let mut synced = false;
         for i in 0..app.screens.len() {
-            synced |= app.screens.pane(i).expire_sync(now);
+            need_draw |= app.screens.pane(i).expire_sync(now);
         }
-        let ticked = app.next_tick(now).is_some_and(|t| t <= now)
-            || last_draw.is_none_or(|t| now >= t + Duration::from_secs(1));
+        if tick_at.is_some_and(|t| now >= t) {
+            tick_at = None;
+            need_draw = true;
+        }
         let due = last_draw.is_none_or(|t| now >= t + FRAME);
-        if due && !app.detached && (need_draw || synced || ticked || app.screens.is_dirty()) {
+        if due && !app.detached && (need_draw || app.screens.is_dirty()) {
             app.screens.take_dirty();
             let size = terminal.size().unwrap_or_default();
             app.prepare(Rect::new(0, 0, size.width, size.height));
@@ -284,6 +287,7 @@ fn event_loop(
                 }
             }
             last_draw = Some(now);
+            tick_at = app.next_tick(now);
             need_draw = false;
         }
     }
