@@ -341,7 +341,7 @@ fn panel<'a>(title: &'a str, extra: Option<Span<'a>>) -> Block<'a> {
 
 fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
     let v = &app.view;
-    let session_lines = session_lines(app, side.width.saturating_sub(2));
+    let session_lines = session_lines(app, side.width.saturating_sub(2), now);
     let gate_lines = gate_lines(app);
     let file_lines = file_lines(app, now, side.width.saturating_sub(2));
     let check_lines = check_lines(app, side.width.saturating_sub(2));
@@ -415,7 +415,7 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-fn session_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> {
     let v = &app.view;
     let mut out = Vec::new();
     let mut last_phase: Option<&str> = None;
@@ -465,6 +465,31 @@ fn session_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             s.state.as_str(),
             Style::default().fg(state_color(s.state)),
         ));
+        match s.state {
+            SessionState::Failed | SessionState::Stopped => {
+                let why = match (&s.signal, s.exit_code) {
+                    (Some(sig), _) => format!(" ({sig})"),
+                    (None, Some(c)) => format!(" (exit {c})"),
+                    _ => String::new(),
+                };
+                spans.push(Span::styled(why, Style::default().fg(Color::DarkGray)));
+            }
+            SessionState::Restarting => {
+                if let Some(at) = s.restart_at {
+                    spans.push(Span::styled(
+                        format!(" in {}", fmt_duration(at.saturating_duration_since(now))),
+                        Style::default().fg(Color::DarkGray),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if s.attempt > 1 {
+            spans.push(Span::styled(
+                format!(" #{}", s.attempt),
+                Style::default().fg(Color::DarkGray),
+            ));
+        }
         if v.needs_input(i) {
             spans.push(Span::styled(
                 " ▲ needs input",
