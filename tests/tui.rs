@@ -662,6 +662,42 @@ fn scrollback_keys_and_wheel() {
 }
 
 #[test]
+fn programs_that_ask_for_the_mouse_get_it() {
+    let mut s = Scene::new();
+    s.render(200, 50);
+    s.app.screens.output(1, b"\x1b[?1000h\x1b[?1006h");
+    let p = s
+        .app
+        .layout
+        .panes
+        .iter()
+        .find(|p| p.session == 1)
+        .unwrap()
+        .inner;
+    let ev = |kind| MouseEvent {
+        kind,
+        column: p.x + 2,
+        row: p.y + 1,
+        modifiers: KeyModifiers::NONE,
+    };
+    // Normal mode: a click focuses; the wheel goes to the program.
+    s.app.on_mouse(ev(MouseEventKind::Down(MouseButton::Left)));
+    assert_eq!(s.app.focus, 1);
+    s.app.on_mouse(ev(MouseEventKind::ScrollDown));
+    assert_eq!(
+        s.take(),
+        vec![format!("Input(1, {:?})", b"\x1b[<65;3;2M".to_vec())]
+    );
+    // Input mode: clicks go to the program too.
+    s.key(KeyCode::Enter);
+    s.app.on_mouse(ev(MouseEventKind::Down(MouseButton::Left)));
+    assert_eq!(
+        s.take(),
+        vec![format!("Input(1, {:?})", b"\x1b[<0;3;2M".to_vec())]
+    );
+}
+
+#[test]
 fn resizing_the_window_resizes_every_shown_terminal() {
     let mut s = Scene::new();
     s.render(200, 50);
