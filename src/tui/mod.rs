@@ -24,7 +24,7 @@ use app::App;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    Event as TermEvent,
+    Event as TermEvent, MouseEventKind,
 };
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -216,7 +216,10 @@ fn event_loop(
         for m in batch {
             match m {
                 Msg::Term(ev) => {
-                    need_draw = true;
+                    // Mouse capture reports every move; those change nothing on screen.
+                    let moved =
+                        matches!(&ev, TermEvent::Mouse(m) if m.kind == MouseEventKind::Moved);
+                    need_draw |= !moved;
                     match ev {
                         TermEvent::Key(k) => app.on_key(k, now),
                         TermEvent::Paste(p) => app.on_paste(&p),
