@@ -662,6 +662,42 @@ fn scrollback_keys_and_wheel() {
 }
 
 #[test]
+fn programs_that_ask_for_the_mouse_get_it() {
+    let mut s = Scene::new();
+    s.render(200, 50);
+    s.app.screens.output(1, b"\x1b[?1000h\x1b[?1006h");
+    let p = s
+        .app
+        .layout
+        .panes
+        .iter()
+        .find(|p| p.session == 1)
+        .unwrap()
+        .inner;
+    let ev = |kind| MouseEvent {
+        kind,
+        column: p.x + 2,
+        row: p.y + 1,
+        modifiers: KeyModifiers::NONE,
+    };
+    // Normal mode: a click focuses; the wheel goes to the program.
+    s.app.on_mouse(ev(MouseEventKind::Down(MouseButton::Left)));
+    assert_eq!(s.app.focus, 1);
+    s.app.on_mouse(ev(MouseEventKind::ScrollDown));
+    assert_eq!(
+        s.take(),
+        vec![format!("Input(1, {:?})", b"\x1b[<65;3;2M".to_vec())]
+    );
+    // Input mode: clicks go to the program too.
+    s.key(KeyCode::Enter);
+    s.app.on_mouse(ev(MouseEventKind::Down(MouseButton::Left)));
+    assert_eq!(
+        s.take(),
+        vec![format!("Input(1, {:?})", b"\x1b[<0;3;2M".to_vec())]
+    );
+}
+
+#[test]
 fn resizing_the_window_resizes_every_shown_terminal() {
     let mut s = Scene::new();
     s.render(200, 50);
@@ -719,6 +755,7 @@ mod e2e {
     /// A tmux server of its own (socket in a temp dir) running one command.
     pub struct Tmux {
         socket: PathBuf,
+        conf: PathBuf,
         _dir: tempfile::TempDir,
     }
 
@@ -726,7 +763,14 @@ mod e2e {
         pub fn start(cmd: &str, cwd: &Path) -> Tmux {
             let dir = tempfile::tempdir().unwrap();
             let socket = dir.path().join("tmux.sock");
-            let t = Tmux { socket, _dir: dir };
+            // set-clipboard on: an OSC 52 reaching tmux would become a paste buffer.
+            let conf = dir.path().join("tmux.conf");
+            std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
+            let t = Tmux {
+                socket,
+                conf,
+                _dir: dir,
+            };
             let ok = t
                 .tmux(&["new-session", "-d", "-x", "160", "-y", "45", "-c"])
                 .arg(cwd)
@@ -741,7 +785,7 @@ mod e2e {
 
         fn tmux(&self, args: &[&str]) -> Command {
             let mut c = Command::new("tmux");
-            c.arg("-S").arg(&self.socket).arg("-f").arg("/dev/null");
+            c.arg("-S").arg(&self.socket).arg("-f").arg(&self.conf);
             c.args(args);
             c
         }
@@ -755,6 +799,12 @@ mod e2e {
             let mut c = self.tmux(&["send-keys"]);
             c.args(keys);
             assert!(c.status().unwrap().success());
+        }
+
+        /// tmux paste buffers (an OSC 52 that reached tmux would create one).
+        pub fn buffers(&self) -> String {
+            let out = self.tmux(&["list-buffers"]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).into_owned()
         }
 
         pub fn title(&self) -> String {
@@ -860,6 +910,11 @@ fn e2e_tmux_input_zoom_containment_quit() {
     t.wait_for("the first session's output", |s| s.contains("ready"));
     // Titles and clipboard stay inside the pane.
     assert!(!t.title().contains("EVIL"), "title leaked: {}", t.title());
+    assert!(
+        t.buffers().trim().is_empty(),
+        "clipboard leaked: {}",
+        t.buffers()
+    );
     // Input mode: type a line, see the echo.
     t.keys(&["1", "Enter"]);
     t.wait_for("input mode", |s| s.contains("INPUT → echo"));

@@ -2,7 +2,7 @@
 //! what keys and mouse do. Commands for the engine are queued in `commands`; the
 //! event loop sends them. Everything here is testable without a terminal.
 
-use super::keys::{encode_key, encode_paste, is_prefix};
+use super::keys::{encode_key, encode_mouse, encode_paste, is_prefix};
 use super::layout::{Layout, compute};
 use super::model::RunView;
 use super::pane::Screens;
@@ -318,6 +318,30 @@ impl App {
             .find(|p| p.outer.contains(pos))
             .map(|p| p.session);
         let Some(s) = hit else { return };
+        // A program that asked for the mouse gets it: wheel always, clicks while
+        // its pane is focused in input mode.
+        let typing_here = self.mode == Mode::Input && s == self.focus;
+        let wheel = matches!(
+            m.kind,
+            MouseEventKind::ScrollUp | MouseEventKind::ScrollDown
+        );
+        if (typing_here || wheel)
+            && let Some(p) = self.layout.panes.iter().find(|p| p.session == s)
+            && p.inner.contains(pos)
+        {
+            let mode = self.screens.pane(s).mode();
+            let bytes = encode_mouse(
+                m.kind,
+                m.modifiers,
+                m.column - p.inner.x,
+                m.row - p.inner.y,
+                mode,
+            );
+            if !bytes.is_empty() {
+                self.commands.push(Command::Input(s, bytes));
+                return;
+            }
+        }
         match m.kind {
             MouseEventKind::Down(MouseButton::Left) => self.focus = s,
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {

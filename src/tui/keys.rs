@@ -243,3 +243,107 @@ mod tests {
         assert!(!is_prefix(&k(KeyCode::Char('a'), N)));
     }
 }
+
+/// A mouse event inside a pane, as the program asked to receive it (xterm
+/// protocol; SGR encoding when it enabled mode 1006). `col`/`row` are 0-based in
+/// the pane. Returns nothing for events the program did not ask for.
+pub fn encode_mouse(
+    kind: crossterm::event::MouseEventKind,
+    mods: KeyModifiers,
+    col: u16,
+    row: u16,
+    mode: alacritty_terminal::term::TermMode,
+) -> Vec<u8> {
+    use alacritty_terminal::term::TermMode as M;
+    use crossterm::event::{MouseButton, MouseEventKind as K};
+    if !mode.intersects(M::MOUSE_MODE) {
+        return Vec::new();
+    }
+    let button = |b: MouseButton| match b {
+        MouseButton::Left => 0u8,
+        MouseButton::Middle => 1,
+        MouseButton::Right => 2,
+    };
+    let (mut code, release) = match kind {
+        K::Down(b) => (button(b), false),
+        K::Up(b) => (button(b), true),
+        K::Drag(b) if mode.intersects(M::MOUSE_DRAG | M::MOUSE_MOTION) => (button(b) + 32, false),
+        K::Moved if mode.contains(M::MOUSE_MOTION) => (3 + 32, false),
+        K::ScrollUp => (64, false),
+        K::ScrollDown => (65, false),
+        _ => return Vec::new(),
+    };
+    if mods.contains(KeyModifiers::SHIFT) {
+        code += 4;
+    }
+    if mods.contains(KeyModifiers::ALT) {
+        code += 8;
+    }
+    if mods.contains(KeyModifiers::CONTROL) {
+        code += 16;
+    }
+    let (x, y) = (col as u32 + 1, row as u32 + 1);
+    if mode.contains(M::SGR_MOUSE) {
+        format!("\x1b[<{code};{x};{y}{}", if release { 'm' } else { 'M' }).into_bytes()
+    } else {
+        // X10/normal encoding: release is button 3; coordinates cap at 223.
+        let c = if release { 3 + (code & !3) } else { code };
+        let enc = |v: u32| (32 + v.min(223)) as u8;
+        vec![0x1b, b'[', b'M', 32 + c, enc(x), enc(y)]
+    }
+}
+
+#[cfg(test)]
+mod mouse_tests {
+    use super::*;
+    use alacritty_terminal::term::TermMode as M;
+    use crossterm::event::{MouseButton, MouseEventKind as K};
+
+    #[test]
+    fn nothing_unless_the_program_asked() {
+        let e = encode_mouse(
+            K::Down(MouseButton::Left),
+            KeyModifiers::NONE,
+            0,
+            0,
+            M::empty(),
+        );
+        assert!(e.is_empty());
+    }
+
+    #[test]
+    fn sgr_and_normal_encodings() {
+        let sgr = M::MOUSE_REPORT_CLICK | M::SGR_MOUSE;
+        let n = KeyModifiers::NONE;
+        assert_eq!(
+            encode_mouse(K::Down(MouseButton::Left), n, 4, 2, sgr),
+            b"\x1b[<0;5;3M"
+        );
+        assert_eq!(
+            encode_mouse(K::Up(MouseButton::Left), n, 4, 2, sgr),
+            b"\x1b[<0;5;3m"
+        );
+        assert_eq!(encode_mouse(K::ScrollUp, n, 0, 0, sgr), b"\x1b[<64;1;1M");
+        assert!(encode_mouse(K::Drag(MouseButton::Left), n, 0, 0, sgr).is_empty());
+        let normal = M::MOUSE_REPORT_CLICK;
+        assert_eq!(
+            encode_mouse(K::Down(MouseButton::Right), n, 0, 0, normal),
+            vec![0x1b, b'[', b'M', 32 + 2, 33, 33]
+        );
+        assert_eq!(
+            encode_mouse(K::Up(MouseButton::Right), n, 0, 0, normal),
+            vec![0x1b, b'[', b'M', 32 + 3, 33, 33]
+        );
+        let drag = M::MOUSE_DRAG | M::SGR_MOUSE;
+        assert_eq!(
+            encode_mouse(
+                K::Drag(MouseButton::Left),
+                KeyModifiers::CONTROL,
+                1,
+                1,
+                drag
+            ),
+            b"\x1b[<48;2;2M"
+        );
+    }
+}

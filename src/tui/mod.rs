@@ -24,7 +24,7 @@ use app::App;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
-    Event as TermEvent,
+    Event as TermEvent, MouseEventKind,
 };
 use crossterm::terminal::{
     EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -151,8 +151,16 @@ fn drive(mut app: App, handle: RunHandle) -> anyhow::Result<i32> {
             let _ = commands.send(Command::Quit);
             let deadline = Instant::now() + Duration::from_secs(60);
             while let Ok(m) = rx.recv_deadline(deadline) {
-                if matches!(m, Msg::Engine(Event::RunFinished { .. }) | Msg::EngineGone) {
-                    break;
+                match m {
+                    Msg::Engine(ev) => {
+                        let end = matches!(ev, Event::RunFinished { .. });
+                        app.view.apply(&ev, Instant::now());
+                        if end {
+                            break;
+                        }
+                    }
+                    Msg::EngineGone => break,
+                    _ => {}
                 }
             }
             let what = panic
@@ -160,7 +168,10 @@ fn drive(mut app: App, handle: RunHandle) -> anyhow::Result<i32> {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown".into());
-            anyhow::bail!("the control room crashed ({what}); every session was stopped")
+            restore_terminal();
+            eprintln!("flightdeck: the control room crashed ({what}); every session was stopped");
+            let code = app.view.finished.as_ref().map_or(1, |f| f.1);
+            Ok(if code == 0 { 1 } else { code })
         }
     }
 }
@@ -173,13 +184,15 @@ fn event_loop(
 ) -> anyhow::Result<i32> {
     let mut signalled = false;
     let mut last_draw: Option<Instant> = None;
+    // The next redraw due to a clock (elapsed times, messages expiring).
+    let mut tick_at: Option<Instant> = None;
     let mut need_draw = true;
     loop {
         let now = Instant::now();
         // When to wake without a message: the next frame if something is waiting to
         // be drawn, the next clock tick, or the end of a synchronized update.
-        let mut wake = app.next_tick(now);
-        if need_draw || app.screens.is_dirty() {
+        let mut wake = tick_at;
+        if !app.detached && (need_draw || app.screens.is_dirty()) {
             let frame_at = last_draw.map_or(now, |t| t + FRAME);
             wake = Some(wake.map_or(frame_at, |w| w.min(frame_at)));
         }
@@ -203,7 +216,10 @@ fn event_loop(
         for m in batch {
             match m {
                 Msg::Term(ev) => {
-                    need_draw = true;
+                    // Mouse capture reports every move; those change nothing on screen.
+                    let moved =
+                        matches!(&ev, TermEvent::Mouse(m) if m.kind == MouseEventKind::Moved);
+                    need_draw |= !moved;
                     match ev {
                         TermEvent::Key(k) => app.on_key(k, now),
                         TermEvent::Paste(p) => app.on_paste(&p),
@@ -247,14 +263,15 @@ fn event_loop(
         }
         let now = Instant::now();
         app.expire(now);
-        let mut synced = false;
         for i in 0..app.screens.len() {
-            synced |= app.screens.pane(i).expire_sync(now);
+            need_draw |= app.screens.pane(i).expire_sync(now);
         }
-        let ticked = app.next_tick(now).is_some_and(|t| t <= now)
-            || last_draw.is_none_or(|t| now >= t + Duration::from_secs(1));
+        if tick_at.is_some_and(|t| now >= t) {
+            tick_at = None;
+            need_draw = true;
+        }
         let due = last_draw.is_none_or(|t| now >= t + FRAME);
-        if due && !app.detached && (need_draw || synced || ticked || app.screens.is_dirty()) {
+        if due && !app.detached && (need_draw || app.screens.is_dirty()) {
             app.screens.take_dirty();
             let size = terminal.size().unwrap_or_default();
             app.prepare(Rect::new(0, 0, size.width, size.height));
@@ -273,6 +290,7 @@ fn event_loop(
                 }
             }
             last_draw = Some(now);
+            tick_at = app.next_tick(now);
             need_draw = false;
         }
     }

@@ -341,7 +341,7 @@ fn panel<'a>(title: &'a str, extra: Option<Span<'a>>) -> Block<'a> {
 
 fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
     let v = &app.view;
-    let session_lines = session_lines(app, side.width.saturating_sub(2));
+    let session_lines = session_lines(app, side.width.saturating_sub(2), now);
     let gate_lines = gate_lines(app);
     let file_lines = file_lines(app, now, side.width.saturating_sub(2));
     let check_lines = check_lines(app, side.width.saturating_sub(2));
@@ -415,7 +415,7 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
-fn session_lines(app: &App, width: u16) -> Vec<Line<'static>> {
+fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> {
     let v = &app.view;
     let mut out = Vec::new();
     let mut last_phase: Option<&str> = None;
@@ -465,6 +465,31 @@ fn session_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             s.state.as_str(),
             Style::default().fg(state_color(s.state)),
         ));
+        match s.state {
+            SessionState::Failed | SessionState::Stopped => {
+                let why = match (&s.signal, s.exit_code) {
+                    (Some(sig), _) => format!(" ({sig})"),
+                    (None, Some(c)) => format!(" (exit {c})"),
+                    _ => String::new(),
+                };
+                spans.push(Span::styled(why, Style::default().fg(Color::DarkGray)));
+            }
+            SessionState::Restarting => {
+                if let Some(at) = s.restart_at {
+                    spans.push(Span::styled(
+                        format!(" in {}", fmt_duration(at.saturating_duration_since(now))),
+                        Style::default().fg(Color::DarkGray),
+                    ));
+                }
+            }
+            _ => {}
+        }
+        if s.attempt > 1 {
+            spans.push(Span::styled(
+                format!(" #{}", s.attempt),
+                Style::default().fg(Color::DarkGray),
+            ));
+        }
         if v.needs_input(i) {
             spans.push(Span::styled(
                 " ▲ needs input",
@@ -579,19 +604,25 @@ fn expected_number(expected: &str) -> Option<f64> {
 }
 
 fn fmt_number(x: f64) -> String {
-    if x.fract() == 0.0 && x.abs() < 1e15 {
-        let s = format!("{}", x.abs() as i64);
-        let mut out = String::new();
-        for (k, c) in s.chars().enumerate() {
-            if k > 0 && (s.len() - k) % 3 == 0 {
-                out.push(',');
-            }
-            out.push(c);
-        }
-        if x < 0.0 { format!("-{out}") } else { out }
-    } else {
-        format!("{x:.2}")
+    if !x.is_finite() || x.abs() >= 1e15 {
+        return format!("{x}");
     }
+    let frac = x.fract() != 0.0;
+    let text = if frac {
+        format!("{:.2}", x.abs())
+    } else {
+        format!("{}", x.abs() as i64)
+    };
+    let (int, rest) = text.split_at(text.find('.').unwrap_or(text.len()));
+    let mut out = String::new();
+    for (k, c) in int.chars().enumerate() {
+        if k > 0 && (int.len() - k) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out.push_str(rest);
+    if x < 0.0 { format!("-{out}") } else { out }
 }
 
 fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
@@ -897,4 +928,25 @@ fn draw_confirm(app: &App, area: Rect, buf: &mut Buffer) {
                 .title(" Quit? "),
         )
         .render(r, buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_for_people() {
+        assert_eq!(fmt_number(250000.02), "250,000.02");
+        assert_eq!(fmt_number(1200000.0), "1,200,000");
+        assert_eq!(fmt_number(-1234.5), "-1,234.50");
+        assert_eq!(fmt_number(12.0), "12");
+    }
+
+    #[test]
+    fn expected_numbers() {
+        assert_eq!(expected_number("2,000,000 ± 5%"), Some(2_000_000.0));
+        assert_eq!(expected_number(">= 0.5"), Some(0.5));
+        assert_eq!(expected_number("between 2,500 and 3,500"), Some(2500.0));
+        assert_eq!(expected_number("at least one file"), None);
+    }
 }
