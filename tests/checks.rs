@@ -940,3 +940,71 @@ fn watcher_sees_rewrites_and_files_in_new_directories() {
     );
     drop(w);
 }
+
+/// Timing on generated data (not run by default):
+/// `python3 tests/data/gen/gen_ads.py DIR && FD_BENCH_DIR=DIR cargo test --release --test checks bench -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_ads_and_foreign_key() {
+    let Ok(dir) = std::env::var("FD_BENCH_DIR") else {
+        eprintln!("set FD_BENCH_DIR");
+        return;
+    };
+    let root = Path::new(&dir);
+    let p = plan(
+        root,
+        vec![
+            ds(
+                "ads",
+                "ads.csv",
+                &[
+                    "row_count > 0",
+                    "sum(spend) > 0",
+                    "row_count where market = 'UK' > 0",
+                    "min(date) >= 2025-01-01",
+                    "max(date) <= 2025-12-31",
+                ],
+            ),
+            ds("leads", "leads.csv", &[]),
+            ds("test_drives", "test_drives.csv", &["lead_id in leads.lead_id"]),
+        ],
+        vec![],
+        vec![],
+    );
+    let mut c = Checker::new(p);
+    let t0 = Instant::now();
+    let r = c.dataset(0, true);
+    let ads = t0.elapsed();
+    for r in &r {
+        eprintln!("  {}", r.message);
+    }
+    let t0 = Instant::now();
+    let r = c.dataset(2, true);
+    let fk = t0.elapsed();
+    eprintln!("  {}", r[0].message);
+    eprintln!("ads: {ads:?}   foreign key: {fk:?}");
+    // Baseline: the csv crate, one thread, same measures.
+    let t0 = Instant::now();
+    let mut rdr = csv::Reader::from_path(root.join("ads.csv")).unwrap();
+    let h = rdr.byte_headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n.as_bytes()).unwrap();
+    let (spend, market, date) = (col("spend"), col("market"), col("date"));
+    let mut rec = csv::ByteRecord::new();
+    let (mut rows, mut uk, mut sum) = (0u64, 0u64, 0f64);
+    let (mut dmin, mut dmax) = (Vec::new(), Vec::new());
+    while rdr.read_byte_record(&mut rec).unwrap() {
+        rows += 1;
+        if &rec[market] == b"UK" {
+            uk += 1;
+        }
+        sum += std::str::from_utf8(&rec[spend]).unwrap().parse::<f64>().unwrap();
+        let d = &rec[date];
+        if dmin.is_empty() || d < &dmin[..] {
+            dmin = d.to_vec();
+        }
+        if d > &dmax[..] {
+            dmax = d.to_vec();
+        }
+    }
+    eprintln!("baseline csv ByteRecord, 1 thread: {:?} (rows {rows}, uk {uk}, sum {sum:.2})", t0.elapsed());
+}

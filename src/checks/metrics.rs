@@ -61,6 +61,9 @@ pub type HashSet64 = HashSet<u64, BuildHasherDefault<IdHasher>>;
 /// Strict number: optional sign, digits, optional fraction and exponent; surrounding
 /// spaces allowed; no `inf`/`nan`.
 pub fn parse_number(b: &[u8]) -> Option<f64> {
+    if let Some(x) = parse_simple(b) {
+        return Some(x);
+    }
     let b = b.trim_ascii();
     if b.is_empty()
         || !b
@@ -74,6 +77,40 @@ pub fn parse_number(b: &[u8]) -> Option<f64> {
     }
     // Safe: all ASCII.
     std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+}
+
+/// `[-]digits[.digits]` with at most 15 digits: the digits as an exact integer
+/// divided by an exact power of ten, which rounds exactly like `str::parse`.
+#[inline]
+fn parse_simple(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut frac: Option<usize> = None;
+    let mut n = 0;
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + (c - b'0') as u64;
+                n += 1;
+            }
+            b'.' if frac.is_none() && i + 1 < digits.len() && i > 0 => frac = Some(digits.len() - i - 1),
+            _ => return None,
+        }
+    }
+    if n > 15 {
+        return None;
+    }
+    let x = m as f64 / POW10[frac.unwrap_or(0)];
+    Some(if neg { -x } else { x })
 }
 
 /// `YYYY-MM-DD` (optionally followed by a time: `T...` or ` ...`) as `yyyymmdd`.
@@ -777,6 +814,9 @@ mod tests {
         assert_eq!(parse_number(b"1,000"), None);
         assert_eq!(parse_number(b"-"), None);
         assert_eq!(parse_number(b"2025-01-01"), None);
+        for t in ["0.1", "123.45", "-0.07", "4999.99", "1.", ".5", "9007199254740993", "0.000001"] {
+            assert_eq!(parse_number(t.as_bytes()), t.parse::<f64>().ok(), "{t}");
+        }
         assert_eq!(parse_date(b"2025-02-28"), Some(20250228));
         assert_eq!(parse_date(b"2025-02-29"), None);
         assert_eq!(parse_date(b"2024-02-29"), Some(20240229));
