@@ -966,23 +966,46 @@ fn bench_ads_and_foreign_key() {
                 ],
             ),
             ds("leads", "leads.csv", &[]),
-            ds("test_drives", "test_drives.csv", &["lead_id in leads.lead_id"]),
+            ds(
+                "test_drives",
+                "test_drives.csv",
+                &["lead_id in leads.lead_id"],
+            ),
         ],
         vec![],
         vec![],
     );
+    let cpu = || {
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+        Duration::from_micros(
+            (u.ru_utime.tv_sec * 1_000_000
+                + u.ru_utime.tv_usec
+                + u.ru_stime.tv_sec * 1_000_000
+                + u.ru_stime.tv_usec) as u64,
+        )
+    };
     let mut c = Checker::new(p);
-    let t0 = Instant::now();
-    let r = c.dataset(0, true);
-    let ads = t0.elapsed();
+    let only = std::env::var("FD_BENCH_ONLY").unwrap_or_default();
+    let (t0, c0) = (Instant::now(), cpu());
+    let r = if only == "fk" {
+        vec![]
+    } else {
+        c.dataset(0, true)
+    };
+    let (ads, ads_cpu) = (t0.elapsed(), cpu() - c0);
     for r in &r {
         eprintln!("  {}", r.message);
     }
-    let t0 = Instant::now();
+    let (t0, c0) = (Instant::now(), cpu());
     let r = c.dataset(2, true);
-    let fk = t0.elapsed();
+    let (fk, fk_cpu) = (t0.elapsed(), cpu() - c0);
     eprintln!("  {}", r[0].message);
-    eprintln!("ads: {ads:?}   foreign key: {fk:?}");
+    eprintln!("ads: {ads:?} (cpu {ads_cpu:?})   foreign key: {fk:?} (cpu {fk_cpu:?})");
+    if !only.is_empty() {
+        return;
+    }
+    let c0 = cpu();
     // Baseline: the csv crate, one thread, same measures.
     let t0 = Instant::now();
     let mut rdr = csv::Reader::from_path(root.join("ads.csv")).unwrap();
@@ -997,7 +1020,10 @@ fn bench_ads_and_foreign_key() {
         if &rec[market] == b"UK" {
             uk += 1;
         }
-        sum += std::str::from_utf8(&rec[spend]).unwrap().parse::<f64>().unwrap();
+        sum += std::str::from_utf8(&rec[spend])
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
         let d = &rec[date];
         if dmin.is_empty() || d < &dmin[..] {
             dmin = d.to_vec();
@@ -1006,5 +1032,9 @@ fn bench_ads_and_foreign_key() {
             dmax = d.to_vec();
         }
     }
-    eprintln!("baseline csv ByteRecord, 1 thread: {:?} (rows {rows}, uk {uk}, sum {sum:.2})", t0.elapsed());
+    eprintln!(
+        "baseline csv ByteRecord, 1 thread: {:?} (cpu {:?}; rows {rows}, uk {uk}, sum {sum:.2})",
+        t0.elapsed(),
+        cpu() - c0
+    );
 }

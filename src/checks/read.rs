@@ -75,13 +75,15 @@ pub fn read(
         return Err(ReadError::new("is a directory, not a file"));
     }
     let ctx = Ctx { need, fk_sets };
-    match format {
+    let mut fd = match format {
         Format::Csv => read_csv(&file, meta.len(), b',', &ctx),
         Format::Tsv => read_csv(&file, meta.len(), b'\t', &ctx),
         Format::Text => read_text(file, &ctx),
         Format::Jsonl => read_jsonl(file, &ctx),
         Format::Parquet => read_parquet(file, &ctx),
-    }
+    }?;
+    fd.acc.finish(&ctx);
+    Ok(fd)
 }
 
 // ---------------------------------------------------------------- text
@@ -463,13 +465,11 @@ fn parse_range(
             len += n;
         }
         loop {
-            if base + pos as u64 >= stop {
+            if base + pos as u64 >= stop || (pos == len && eof) {
+                acc.finish(ctx);
                 return Ok((acc, base + pos as u64));
             }
             if pos == len {
-                if eof {
-                    return Ok((acc, base + pos as u64));
-                }
                 break;
             }
             match parser.step(&buf[..len], pos, eof) {
