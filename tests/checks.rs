@@ -931,11 +931,21 @@ fn watcher_sees_rewrites_and_files_in_new_directories() {
         },
     );
     std::fs::remove_file(&b).unwrap();
+    let gone = WatchEvent {
+        path: b.clone(),
+        datasets: vec![1, 2],
+    };
+    wait_for(&rx, &gone);
+    // The directory is removed and made again at once: watched anew.
+    std::fs::remove_dir_all(root.join("later")).unwrap();
+    write(root, "later/deep/b.csv", "x\n1\n");
+    wait_for(&rx, &gone);
+    let e = write(root, "later/deep/e.csv", "x\n");
     wait_for(
         &rx,
         &WatchEvent {
-            path: b,
-            datasets: vec![1, 2],
+            path: e,
+            datasets: vec![1],
         },
     );
     drop(w);
@@ -1036,5 +1046,78 @@ fn bench_ads_and_foreign_key() {
         "baseline csv ByteRecord, 1 thread: {:?} (cpu {:?}; rows {rows}, uk {uk}, sum {sum:.2})",
         t0.elapsed(),
         cpu() - c0
+    );
+}
+
+#[test]
+fn checker_moves_to_a_worker_thread() {
+    fn send<T: Send + 'static>() {}
+    send::<Checker>();
+}
+
+#[test]
+fn watcher_reports_outputs_only_files_without_datasets() {
+    use flightdeck::plan::{CommandSpec, RestartPolicy, SessionSpec};
+    use flightdeck::watch::{WatchEvent, Watcher};
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let mut p = (*plan(
+        root,
+        vec![ds("a", "out/a.csv", &["exists"])],
+        vec![],
+        vec![],
+    ))
+    .clone();
+    p.sessions.push(SessionSpec {
+        name: "gen".into(),
+        number: 1,
+        command: CommandSpec::Shell("true".into()),
+        cwd: root.to_path_buf(),
+        env: BTreeMap::new(),
+        after: vec![],
+        phase: None,
+        restart: RestartPolicy::Never,
+        max_restarts: 0,
+        backoff: Duration::from_secs(1),
+        timeout: None,
+        stop_grace: Duration::from_secs(1),
+        input: None,
+        input_delay: Duration::from_secs(1),
+        done_when: None,
+        keep_running: false,
+        outputs: vec!["out/*.csv".into(), "docs/**/*.md".into()],
+        worktree: None,
+        attention: None,
+        quiet_after: Duration::from_secs(60),
+        on_success: vec![],
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _w = Watcher::start(&p, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+    let a = write(root, "out/a.csv", "x\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: a,
+            datasets: vec![0],
+        },
+    );
+    let b = write(root, "out/b.csv", "x\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: b,
+            datasets: vec![],
+        },
+    );
+    let c = write(root, "docs/x/y/c.md", "# hi\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: c,
+            datasets: vec![],
+        },
     );
 }
