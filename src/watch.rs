@@ -87,6 +87,8 @@ struct State {
     pats: Vec<Pat>,
     /// Targets not created yet.
     pending: Vec<Target>,
+    /// Targets being watched, with the inode of their directory.
+    active: Vec<(Target, u64)>,
     /// Ancestors watched on behalf of pending targets.
     watched_ancestors: BTreeSet<PathBuf>,
 }
@@ -112,6 +114,18 @@ impl State {
     /// directories.
     fn settle(&mut self, deb: &mut Deb) -> Vec<PathBuf> {
         let mut found = vec![];
+        // A watched directory that was removed (e.g. `rm -rf data/raw`) is waited for again.
+        // A watched directory that was removed (e.g. `rm -rf data/raw`), perhaps made
+        // again since, is watched anew.
+        let (gone, active): (Vec<_>, Vec<_>) = std::mem::take(&mut self.active)
+            .into_iter()
+            .partition(|(t, ino)| dir_inode(&t.dir) != Some(*ino));
+        self.active = active;
+        self.watched_ancestors.retain(|a| a.is_dir());
+        for (t, _) in gone {
+            let _ = deb.unwatch(&t.dir);
+            self.pending.push(t);
+        }
         let pending = std::mem::take(&mut self.pending);
         for t in pending {
             if t.dir.is_dir() {
@@ -120,8 +134,12 @@ impl State {
                 } else {
                     RecursiveMode::NonRecursive
                 };
-                if deb.watch(&t.dir, mode).is_ok() {
+                let ino = dir_inode(&t.dir);
+                if let Some(ino) = ino
+                    && deb.watch(&t.dir, mode).is_ok()
+                {
                     scan(&t.dir, t.recursive, &mut found);
+                    self.active.push((t, ino));
                     continue;
                 }
             }
@@ -136,6 +154,14 @@ impl State {
         found.retain(|p| self.datasets_of(p).is_some());
         found
     }
+}
+
+fn dir_inode(d: &Path) -> Option<u64> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(d)
+        .ok()
+        .filter(|m| m.is_dir())
+        .map(|m| m.ino())
 }
 
 fn scan(dir: &Path, recursive: bool, out: &mut Vec<PathBuf>) {
@@ -188,6 +214,7 @@ impl Watcher {
         let mut state = State {
             pats,
             pending: targets.into_iter().collect(),
+            active: vec![],
             watched_ancestors: BTreeSet::new(),
         };
         // Files that already exist are not reported at start: the engine checks
@@ -201,28 +228,23 @@ impl Watcher {
                 while let Ok(res) = rx.recv() {
                     let Ok(events) = res else { continue };
                     let mut paths: Vec<PathBuf> = vec![];
-                    let mut dirs_changed = false;
+                    let mut seen = std::collections::HashSet::new();
                     for ev in &events {
                         if matches!(ev.event.kind, EventKind::Access(_)) {
                             continue;
                         }
                         for p in &ev.event.paths {
-                            if !paths.contains(p) {
+                            if seen.insert(p.clone()) {
                                 paths.push(p.clone());
                             }
                         }
-                        dirs_changed |= matches!(
-                            ev.event.kind,
-                            EventKind::Create(_)
-                                | EventKind::Modify(notify::event::ModifyKind::Name(_))
-                                | EventKind::Any
-                        );
                     }
-                    if dirs_changed && !state.pending.is_empty() {
+                    // Cheap (a stat per target): directories may have appeared or vanished.
+                    {
                         let Some(deb) = weak.upgrade() else { break };
                         let found = state.settle(&mut deb.lock().expect("watcher lock"));
                         for f in found {
-                            if !paths.contains(&f) {
+                            if seen.insert(f.clone()) {
                                 paths.push(f);
                             }
                         }

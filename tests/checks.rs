@@ -931,12 +931,193 @@ fn watcher_sees_rewrites_and_files_in_new_directories() {
         },
     );
     std::fs::remove_file(&b).unwrap();
+    let gone = WatchEvent {
+        path: b.clone(),
+        datasets: vec![1, 2],
+    };
+    wait_for(&rx, &gone);
+    // The directory is removed and made again at once: watched anew.
+    std::fs::remove_dir_all(root.join("later")).unwrap();
+    write(root, "later/deep/b.csv", "x\n1\n");
+    wait_for(&rx, &gone);
+    let e = write(root, "later/deep/e.csv", "x\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: e,
+            datasets: vec![1],
+        },
+    );
+    drop(w);
+}
+
+/// Timing on generated data (not run by default):
+/// `python3 tests/data/gen/gen_ads.py DIR && FD_BENCH_DIR=DIR cargo test --release --test checks bench -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn bench_ads_and_foreign_key() {
+    let Ok(dir) = std::env::var("FD_BENCH_DIR") else {
+        eprintln!("set FD_BENCH_DIR");
+        return;
+    };
+    let root = Path::new(&dir);
+    let p = plan(
+        root,
+        vec![
+            ds(
+                "ads",
+                "ads.csv",
+                &[
+                    "row_count > 0",
+                    "sum(spend) > 0",
+                    "row_count where market = 'UK' > 0",
+                    "min(date) >= 2025-01-01",
+                    "max(date) <= 2025-12-31",
+                ],
+            ),
+            ds("leads", "leads.csv", &[]),
+            ds(
+                "test_drives",
+                "test_drives.csv",
+                &["lead_id in leads.lead_id"],
+            ),
+        ],
+        vec![],
+        vec![],
+    );
+    let cpu = || {
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+        Duration::from_micros(
+            (u.ru_utime.tv_sec * 1_000_000
+                + u.ru_utime.tv_usec
+                + u.ru_stime.tv_sec * 1_000_000
+                + u.ru_stime.tv_usec) as u64,
+        )
+    };
+    let mut c = Checker::new(p);
+    let only = std::env::var("FD_BENCH_ONLY").unwrap_or_default();
+    let (t0, c0) = (Instant::now(), cpu());
+    let r = if only == "fk" {
+        vec![]
+    } else {
+        c.dataset(0, true)
+    };
+    let (ads, ads_cpu) = (t0.elapsed(), cpu() - c0);
+    for r in &r {
+        eprintln!("  {}", r.message);
+    }
+    let (t0, c0) = (Instant::now(), cpu());
+    let r = c.dataset(2, true);
+    let (fk, fk_cpu) = (t0.elapsed(), cpu() - c0);
+    eprintln!("  {}", r[0].message);
+    eprintln!("ads: {ads:?} (cpu {ads_cpu:?})   foreign key: {fk:?} (cpu {fk_cpu:?})");
+    if !only.is_empty() {
+        return;
+    }
+    let c0 = cpu();
+    // Baseline: the csv crate, one thread, same measures.
+    let t0 = Instant::now();
+    let mut rdr = csv::Reader::from_path(root.join("ads.csv")).unwrap();
+    let h = rdr.byte_headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n.as_bytes()).unwrap();
+    let (spend, market, date) = (col("spend"), col("market"), col("date"));
+    let mut rec = csv::ByteRecord::new();
+    let (mut rows, mut uk, mut sum) = (0u64, 0u64, 0f64);
+    let (mut dmin, mut dmax) = (Vec::new(), Vec::new());
+    while rdr.read_byte_record(&mut rec).unwrap() {
+        rows += 1;
+        if &rec[market] == b"UK" {
+            uk += 1;
+        }
+        sum += std::str::from_utf8(&rec[spend])
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        let d = &rec[date];
+        if dmin.is_empty() || d < &dmin[..] {
+            dmin = d.to_vec();
+        }
+        if d > &dmax[..] {
+            dmax = d.to_vec();
+        }
+    }
+    eprintln!(
+        "baseline csv ByteRecord, 1 thread: {:?} (cpu {:?}; rows {rows}, uk {uk}, sum {sum:.2})",
+        t0.elapsed(),
+        cpu() - c0
+    );
+}
+
+#[test]
+fn checker_moves_to_a_worker_thread() {
+    fn send<T: Send + 'static>() {}
+    send::<Checker>();
+}
+
+#[test]
+fn watcher_reports_outputs_only_files_without_datasets() {
+    use flightdeck::plan::{CommandSpec, RestartPolicy, SessionSpec};
+    use flightdeck::watch::{WatchEvent, Watcher};
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let mut p = (*plan(
+        root,
+        vec![ds("a", "out/a.csv", &["exists"])],
+        vec![],
+        vec![],
+    ))
+    .clone();
+    p.sessions.push(SessionSpec {
+        name: "gen".into(),
+        number: 1,
+        command: CommandSpec::Shell("true".into()),
+        cwd: root.to_path_buf(),
+        env: BTreeMap::new(),
+        after: vec![],
+        phase: None,
+        restart: RestartPolicy::Never,
+        max_restarts: 0,
+        backoff: Duration::from_secs(1),
+        timeout: None,
+        stop_grace: Duration::from_secs(1),
+        input: None,
+        input_delay: Duration::from_secs(1),
+        done_when: None,
+        keep_running: false,
+        outputs: vec!["out/*.csv".into(), "docs/**/*.md".into()],
+        worktree: None,
+        attention: None,
+        quiet_after: Duration::from_secs(60),
+        on_success: vec![],
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    let _w = Watcher::start(&p, move |ev| {
+        let _ = tx.send(ev);
+    })
+    .unwrap();
+    let a = write(root, "out/a.csv", "x\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: a,
+            datasets: vec![0],
+        },
+    );
+    let b = write(root, "out/b.csv", "x\n");
     wait_for(
         &rx,
         &WatchEvent {
             path: b,
-            datasets: vec![1, 2],
+            datasets: vec![],
         },
     );
-    drop(w);
+    let c = write(root, "docs/x/y/c.md", "# hi\n");
+    wait_for(
+        &rx,
+        &WatchEvent {
+            path: c,
+            datasets: vec![],
+        },
+    );
 }
