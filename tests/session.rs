@@ -474,3 +474,92 @@ fn isolated_kill_all_descendants() {
         );
     }
 }
+
+/// Throughput: `FD_BENCH_FILE=/path cargo test --release --test session bench -- --ignored --nocapture`.
+/// Prints the median of 3 for NullSink, HeadlessSink (to /dev/null) and
+/// `script -qc 'cat FILE' /dev/null > /dev/null`.
+#[test]
+#[ignore = "benchmark; needs FD_BENCH_FILE"]
+fn bench_throughput() {
+    let Some(file) = std::env::var_os("FD_BENCH_FILE") else {
+        return;
+    };
+    let file = PathBuf::from(file);
+    let size = std::fs::metadata(&file).unwrap().len();
+    let cat = format!("cat '{}'", file.display());
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let through = |sink: Arc<dyn OutputSink>| -> f64 {
+        let t = Instant::now();
+        let mut run = start_with(&["sh", "-c", &cat], sink, |_, _| {});
+        assert_eq!(
+            wait_until(Duration::from_secs(600), "exit", || {
+                run.drain();
+                run.events.iter().find_map(|e| match e {
+                    SessionIo::Exited { exit_code, .. } => Some(*exit_code),
+                    _ => None,
+                })
+            }),
+            Some(0)
+        );
+        let secs = t.elapsed().as_secs_f64();
+        assert!(std::fs::metadata(&run.log).unwrap().len() >= size);
+        secs
+    };
+    let script = || -> f64 {
+        let t = Instant::now();
+        let st = std::process::Command::new("script")
+            .args(["-qc", &cat, "/dev/null"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        t.elapsed().as_secs_f64()
+    };
+    let null: Vec<f64> = (0..3).map(|_| through(Arc::new(NullSink))).collect();
+    let headless: Vec<f64> = (0..3)
+        .map(|_| {
+            let devnull = std::fs::File::create("/dev/null").unwrap();
+            through(Arc::new(flightdeck::headless::HeadlessSink::with_writer(
+                vec!["bench".into()],
+                false,
+                Box::new(devnull),
+            )))
+        })
+        .collect();
+    let chunks = Arc::new(ChunkStats::default());
+    through(chunks.clone());
+    let script: Vec<f64> = (0..3).map(|_| script()).collect();
+    let mb = size as f64 / 1e6;
+    for (name, v) in [
+        ("NullSink", null),
+        ("HeadlessSink", headless),
+        ("script", script),
+    ] {
+        let m = median(v.clone());
+        println!(
+            "{name:>12}: median {m:.2}s ({:.0} MB/s) runs {v:.2?}",
+            mb / m
+        );
+    }
+    let (n, b) = (
+        chunks.calls.load(Ordering::Relaxed),
+        chunks.bytes.load(Ordering::Relaxed),
+    );
+    println!("chunks: {n}, average {} bytes", b / n.max(1));
+}
+
+#[derive(Default)]
+struct ChunkStats {
+    calls: AtomicU64,
+    bytes: AtomicU64,
+}
+impl OutputSink for ChunkStats {
+    fn output(&self, _session: usize, bytes: &[u8]) -> Vec<u8> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Vec::new()
+    }
+}
