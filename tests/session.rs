@@ -328,6 +328,66 @@ fn bell_done_and_attention() {
     assert_eq!(kinds[4], "Exited");
 }
 
+#[test]
+fn exit_reported_while_a_grandchild_holds_the_terminal() {
+    // (Ignoring SIGHUP, which the kernel sends the group when its leader exits.)
+    let mut run = sh("trap '' HUP; sleep 1000 & echo pid:$!");
+    let grandchild = run.wait_number("pid:");
+    let t = Instant::now();
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(alive(grandchild));
+    // The engine then stops the group.
+    run.handle.signal_group(libc::SIGKILL);
+    wait_until(DEADLINE, "grandchild gone", || {
+        (!alive(grandchild)).then_some(())
+    });
+}
+
+#[test]
+fn headless_sink_answers_terminal_queries_in_a_real_pty() {
+    #[derive(Clone, Default)]
+    struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = Shared::default();
+    let sink = Arc::new(flightdeck::headless::HeadlessSink::with_writer(
+        vec!["agent".into(), "x".into()],
+        false,
+        Box::new(out.clone()),
+    ));
+    // The child asks for the cursor position and the device attributes, and prints
+    // the answers it reads back (raw mode: exactly those bytes).
+    let mut run = start_with(
+        &[
+            "sh",
+            "-c",
+            "stty raw -echo; printf '\\033[6n'; a=$(dd bs=1 count=6 2>/dev/null | od -An -tx1); printf '\\033[c'; b=$(dd bs=1 count=5 2>/dev/null | od -An -tx1); stty sane; echo \"cpr:$a\"; echo \"da:$b\"",
+        ],
+        sink.clone(),
+        |_, _| {},
+    );
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    sink.flush_partial(0);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("agent | cpr: 1b 5b 31 3b 31 52\n"), "{text}");
+    assert!(text.contains("agent | da: 1b 5b 3f 36 63\n"), "{text}");
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<SessionHandle>();
+    check::<flightdeck::headless::HeadlessSink>();
+}
+
 /// Counts the bytes handed to the sink.
 struct CountingSink(AtomicU64);
 impl OutputSink for CountingSink {
@@ -518,25 +578,31 @@ fn bench_throughput() {
         assert!(st.success());
         t.elapsed().as_secs_f64()
     };
-    let null: Vec<f64> = (0..3).map(|_| through(Arc::new(NullSink))).collect();
-    let headless: Vec<f64> = (0..3)
-        .map(|_| {
-            let devnull = std::fs::File::create("/dev/null").unwrap();
-            through(Arc::new(flightdeck::headless::HeadlessSink::with_writer(
-                vec!["bench".into()],
-                false,
-                Box::new(devnull),
-            )))
-        })
-        .collect();
+    // Interleaved, so that load from elsewhere hits all three alike.
+    let (mut null, mut headless, mut scripted) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut null_cpu, mut headless_cpu) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let c = self_cpu();
+        null.push(through(Arc::new(NullSink)));
+        null_cpu.push(self_cpu() - c);
+        let devnull = std::fs::File::create("/dev/null").unwrap();
+        let sink = flightdeck::headless::HeadlessSink::with_writer(
+            vec!["bench".into()],
+            false,
+            Box::new(devnull),
+        );
+        let c = self_cpu();
+        headless.push(through(Arc::new(sink)));
+        headless_cpu.push(self_cpu() - c);
+        scripted.push(script());
+    }
     let chunks = Arc::new(ChunkStats::default());
     through(chunks.clone());
-    let script: Vec<f64> = (0..3).map(|_| script()).collect();
     let mb = size as f64 / 1e6;
     for (name, v) in [
         ("NullSink", null),
         ("HeadlessSink", headless),
-        ("script", script),
+        ("script", scripted),
     ] {
         let m = median(v.clone());
         println!(
@@ -544,11 +610,25 @@ fn bench_throughput() {
             mb / m
         );
     }
+    println!(
+        "our CPU (all threads of this process) median: NullSink {:.2}s, HeadlessSink {:.2}s",
+        median(null_cpu),
+        median(headless_cpu)
+    );
     let (n, b) = (
         chunks.calls.load(Ordering::Relaxed),
         chunks.bytes.load(Ordering::Relaxed),
     );
     println!("chunks: {n}, average {} bytes", b / n.max(1));
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+fn self_cpu() -> f64 {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(ru.ru_utime) + t(ru.ru_stime)
 }
 
 #[derive(Default)]
