@@ -400,14 +400,31 @@ impl OutputSink for CountingSink {
 #[test]
 fn flood_arrives_byte_exact() {
     const SIZE: usize = 50_000_000;
-    // Every byte value, in a pseudo-random order (xorshift).
-    let mut data = Vec::with_capacity(SIZE);
+    // Lines of pseudo-random text (xorshift), and every 64th line every byte value
+    // in a pseudo-random order: binary, escapes, NULs, invalid UTF-8 included.
+    // (Mostly text, like real output, keeps the unoptimised test build fast.)
+    let mut data = Vec::with_capacity(SIZE + 8192);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while data.len() < SIZE {
+    let mut next = || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        data.extend_from_slice(&x.to_le_bytes());
+        x
+    };
+    let mut line = 0u64;
+    while data.len() < SIZE {
+        line += 1;
+        if line % 64 == 0 {
+            for _ in 0..512 {
+                data.extend_from_slice(&next().to_le_bytes());
+            }
+        } else {
+            for _ in 0..100 {
+                let r = next();
+                data.extend((0..8).map(|i| b' ' + ((r >> (i * 8)) as u8 % 95)));
+            }
+            data.push(b'\n');
+        }
     }
     data.truncate(SIZE);
     let sink = Arc::new(CountingSink(AtomicU64::new(0)));
