@@ -414,7 +414,7 @@ fn flood_arrives_byte_exact() {
     let mut line = 0u64;
     while data.len() < SIZE {
         line += 1;
-        if line % 64 == 0 {
+        if line.is_multiple_of(64) {
             for _ in 0..512 {
                 data.extend_from_slice(&next().to_le_bytes());
             }
