@@ -382,6 +382,36 @@ fn headless_sink_answers_terminal_queries_in_a_real_pty() {
 }
 
 #[test]
+fn sink_hears_started_before_any_output() {
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+    impl OutputSink for Recorder {
+        fn started(&self, session: usize, attempt: u32) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("started {session} {attempt}"));
+        }
+        fn output(&self, _session: usize, _bytes: &[u8]) -> Vec<u8> {
+            self.0.lock().unwrap().push("output".into());
+            Vec::new()
+        }
+    }
+    let rec = Arc::new(Recorder::default());
+    let mut run = start_with(&["echo", "hi"], rec.clone(), |req, _| {
+        req.session = 4;
+        req.attempt = 2;
+    });
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    let seen = rec.0.lock().unwrap().clone();
+    assert_eq!(seen[0], "started 4 2");
+    assert!(
+        seen[1..].iter().all(|s| s == "output") && seen.len() > 1,
+        "{seen:?}"
+    );
+}
+
+#[test]
 fn handles_are_send_and_sync() {
     fn check<T: Send + Sync>() {}
     check::<SessionHandle>();

@@ -115,7 +115,9 @@ fn now_ms() -> u64 {
 }
 
 /// Start the attempt: the command runs in a new PTY of `req.rows` x `req.cols`, as
-/// the leader of its own session and process group, in `req.cwd`. Errors (command
+/// the leader of its own session and process group, in `req.cwd`. Calls
+/// `sink.started(session, attempt)` once the process runs, before any of its output
+/// (callers need not). Errors (command
 /// not found or not executable, cwd missing, log not writable) are returned and
 /// nothing is left running; the engine writes them to the log.
 pub fn spawn(
@@ -245,6 +247,8 @@ pub fn spawn(
         .spawn(move || writer_thread(writer, input_rx))
         .map_err(abandon)?;
 
+    // Before any output of this attempt reaches the sink.
+    sink.started(session, attempt);
     let reader_ctx = Reader {
         session,
         attempt,
