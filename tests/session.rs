@@ -328,6 +328,96 @@ fn bell_done_and_attention() {
     assert_eq!(kinds[4], "Exited");
 }
 
+#[test]
+fn exit_reported_while_a_grandchild_holds_the_terminal() {
+    // (Ignoring SIGHUP, which the kernel sends the group when its leader exits.)
+    let mut run = sh("trap '' HUP; sleep 1000 & echo pid:$!");
+    let grandchild = run.wait_number("pid:");
+    let t = Instant::now();
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
+    assert!(alive(grandchild));
+    // The engine then stops the group.
+    run.handle.signal_group(libc::SIGKILL);
+    wait_until(DEADLINE, "grandchild gone", || {
+        (!alive(grandchild)).then_some(())
+    });
+}
+
+#[test]
+fn headless_sink_answers_terminal_queries_in_a_real_pty() {
+    #[derive(Clone, Default)]
+    struct Shared(Arc<std::sync::Mutex<Vec<u8>>>);
+    impl std::io::Write for Shared {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let out = Shared::default();
+    let sink = Arc::new(flightdeck::headless::HeadlessSink::with_writer(
+        vec!["agent".into(), "x".into()],
+        false,
+        Box::new(out.clone()),
+    ));
+    // The child asks for the cursor position and the device attributes, and prints
+    // the answers it reads back (raw mode: exactly those bytes).
+    let mut run = start_with(
+        &[
+            "sh",
+            "-c",
+            "stty raw -echo; printf '\\033[6n'; a=$(dd bs=1 count=6 2>/dev/null | od -An -tx1); printf '\\033[c'; b=$(dd bs=1 count=5 2>/dev/null | od -An -tx1); stty sane; echo \"cpr:$a\"; echo \"da:$b\"",
+        ],
+        sink.clone(),
+        |_, _| {},
+    );
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    sink.flush_partial(0);
+    let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("agent | cpr: 1b 5b 31 3b 31 52\n"), "{text}");
+    assert!(text.contains("agent | da: 1b 5b 3f 36 63\n"), "{text}");
+}
+
+#[test]
+fn sink_hears_started_before_any_output() {
+    #[derive(Default)]
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+    impl OutputSink for Recorder {
+        fn started(&self, session: usize, attempt: u32) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("started {session} {attempt}"));
+        }
+        fn output(&self, _session: usize, _bytes: &[u8]) -> Vec<u8> {
+            self.0.lock().unwrap().push("output".into());
+            Vec::new()
+        }
+    }
+    let rec = Arc::new(Recorder::default());
+    let mut run = start_with(&["echo", "hi"], rec.clone(), |req, _| {
+        req.session = 4;
+        req.attempt = 2;
+    });
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    let seen = rec.0.lock().unwrap().clone();
+    assert_eq!(seen[0], "started 4 2");
+    assert!(
+        seen[1..].iter().all(|s| s == "output") && seen.len() > 1,
+        "{seen:?}"
+    );
+}
+
+#[test]
+fn handles_are_send_and_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<SessionHandle>();
+    check::<flightdeck::headless::HeadlessSink>();
+}
+
 /// Counts the bytes handed to the sink.
 struct CountingSink(AtomicU64);
 impl OutputSink for CountingSink {
@@ -340,14 +430,31 @@ impl OutputSink for CountingSink {
 #[test]
 fn flood_arrives_byte_exact() {
     const SIZE: usize = 50_000_000;
-    // Every byte value, in a pseudo-random order (xorshift).
-    let mut data = Vec::with_capacity(SIZE);
+    // Lines of pseudo-random text (xorshift), and every 64th line every byte value
+    // in a pseudo-random order: binary, escapes, NULs, invalid UTF-8 included.
+    // (Mostly text, like real output, keeps the unoptimised test build fast.)
+    let mut data = Vec::with_capacity(SIZE + 8192);
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    while data.len() < SIZE {
+    let mut next = || {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
-        data.extend_from_slice(&x.to_le_bytes());
+        x
+    };
+    let mut line = 0u64;
+    while data.len() < SIZE {
+        line += 1;
+        if line.is_multiple_of(64) {
+            for _ in 0..512 {
+                data.extend_from_slice(&next().to_le_bytes());
+            }
+        } else {
+            for _ in 0..100 {
+                let r = next();
+                data.extend((0..8).map(|i| b' ' + ((r >> (i * 8)) as u8 % 95)));
+            }
+            data.push(b'\n');
+        }
     }
     data.truncate(SIZE);
     let sink = Arc::new(CountingSink(AtomicU64::new(0)));
@@ -472,5 +579,114 @@ fn isolated_kill_all_descendants() {
             !Path::new(&format!("/proc/{pid}")).exists(),
             "{pid} still exists"
         );
+    }
+}
+
+/// Throughput: `FD_BENCH_FILE=/path cargo test --release --test session bench -- --ignored --nocapture`.
+/// Prints the median of 3 for NullSink, HeadlessSink (to /dev/null) and
+/// `script -qc 'cat FILE' /dev/null > /dev/null`.
+#[test]
+#[ignore = "benchmark; needs FD_BENCH_FILE"]
+fn bench_throughput() {
+    let Some(file) = std::env::var_os("FD_BENCH_FILE") else {
+        return;
+    };
+    let file = PathBuf::from(file);
+    let size = std::fs::metadata(&file).unwrap().len();
+    let cat = format!("cat '{}'", file.display());
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let through = |sink: Arc<dyn OutputSink>| -> f64 {
+        let t = Instant::now();
+        let mut run = start_with(&["sh", "-c", &cat], sink, |_, _| {});
+        assert_eq!(
+            wait_until(Duration::from_secs(600), "exit", || {
+                run.drain();
+                run.events.iter().find_map(|e| match e {
+                    SessionIo::Exited { exit_code, .. } => Some(*exit_code),
+                    _ => None,
+                })
+            }),
+            Some(0)
+        );
+        let secs = t.elapsed().as_secs_f64();
+        assert!(std::fs::metadata(&run.log).unwrap().len() >= size);
+        secs
+    };
+    let script = || -> f64 {
+        let t = Instant::now();
+        let st = std::process::Command::new("script")
+            .args(["-qc", &cat, "/dev/null"])
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(st.success());
+        t.elapsed().as_secs_f64()
+    };
+    // Interleaved, so that load from elsewhere hits all three alike.
+    let (mut null, mut headless, mut scripted) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut null_cpu, mut headless_cpu) = (Vec::new(), Vec::new());
+    for _ in 0..3 {
+        let c = self_cpu();
+        null.push(through(Arc::new(NullSink)));
+        null_cpu.push(self_cpu() - c);
+        let devnull = std::fs::File::create("/dev/null").unwrap();
+        let sink = flightdeck::headless::HeadlessSink::with_writer(
+            vec!["bench".into()],
+            false,
+            Box::new(devnull),
+        );
+        let c = self_cpu();
+        headless.push(through(Arc::new(sink)));
+        headless_cpu.push(self_cpu() - c);
+        scripted.push(script());
+    }
+    let chunks = Arc::new(ChunkStats::default());
+    through(chunks.clone());
+    let mb = size as f64 / 1e6;
+    for (name, v) in [
+        ("NullSink", null),
+        ("HeadlessSink", headless),
+        ("script", scripted),
+    ] {
+        let m = median(v.clone());
+        println!(
+            "{name:>12}: median {m:.2}s ({:.0} MB/s) runs {v:.2?}",
+            mb / m
+        );
+    }
+    println!(
+        "our CPU (all threads of this process) median: NullSink {:.2}s, HeadlessSink {:.2}s",
+        median(null_cpu),
+        median(headless_cpu)
+    );
+    let (n, b) = (
+        chunks.calls.load(Ordering::Relaxed),
+        chunks.bytes.load(Ordering::Relaxed),
+    );
+    println!("chunks: {n}, average {} bytes", b / n.max(1));
+}
+
+/// CPU time (user + system) of this process so far, in seconds.
+fn self_cpu() -> f64 {
+    // SAFETY: getrusage fills the struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let t = |tv: libc::timeval| tv.tv_sec as f64 + tv.tv_usec as f64 / 1e6;
+    t(ru.ru_utime) + t(ru.ru_stime)
+}
+
+#[derive(Default)]
+struct ChunkStats {
+    calls: AtomicU64,
+    bytes: AtomicU64,
+}
+impl OutputSink for ChunkStats {
+    fn output(&self, _session: usize, bytes: &[u8]) -> Vec<u8> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        Vec::new()
     }
 }
