@@ -7,7 +7,7 @@ P="$(cat "$A/lib.awk" "$A/media.awk")"
 gen() { # gen FILE SEED ROWS BUDGET PROGRAM
     awk -v N="$3" -v BUDGET="$4" "$P
 BEGIN { init_lib(); srand($2); spread() }
-$5" > "$1.tmp"
+$5" < /dev/null > "$1.tmp"
     mv "$1.tmp" "$1"
 }
 
