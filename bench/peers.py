@@ -53,10 +53,10 @@ def ads(tool, path):
         import duckdb
 
         t = time.perf_counter()
-        r = duckdb.sql(
+        r = duckdb.connect().execute(
             "select count(*), sum(spend), count(*) filter (where market = 'UK'), "
             f"min(date), max(date) from read_csv('{path}')"
-        ).fetchone()
+        ).fetchall()[0]
         out = {
             "rows": int(r[0]),
             "spend": float(r[1]),
@@ -90,10 +90,10 @@ def fk(tool, keys, refs):
 
         t = time.perf_counter()
         orphans = int(
-            duckdb.sql(
+            duckdb.connect().execute(
                 f"select count(*) from read_csv('{refs}') r anti join read_csv('{keys}') k "
                 "on r.lead_id = k.lead_id where r.lead_id is not null"
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         )
     else:
         raise SystemExit(f"no fk case for {tool}")
