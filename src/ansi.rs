@@ -137,10 +137,8 @@ impl Perform for Collector {
         self.called = true;
         let first = params.iter().next().map(|p| p[0]).unwrap_or(0);
         match (intermediates, action) {
-            (b"?", 'h' | 'l') => {
-                if params.iter().any(|p| p[0] == 2004) {
-                    self.bracketed_paste = Some(action == 'h');
-                }
+            (b"?", 'h' | 'l') if params.iter().any(|p| p[0] == 2004) => {
+                self.bracketed_paste = Some(action == 'h');
             }
             (b"", 'n') if first == 6 => self.queries.push(Query::CursorPosition),
             (b"", 'c') if first == 0 => self.queries.push(Query::PrimaryDeviceAttributes),

@@ -219,10 +219,10 @@ pub fn describe(plan: &Plan) -> String {
             };
             let _ = writeln!(
                 o,
-                "  {:<width$}  {} ({:?}{owner}), {}",
+                "  {:<width$}  {} ({}{owner}), {}",
                 d.name,
                 d.path,
-                d.format,
+                format!("{:?}", d.format).to_lowercase(),
                 plural(d.checks.len(), "check", "checks"),
             );
         }
@@ -245,6 +245,7 @@ pub fn describe(plan: &Plan) -> String {
 
     if !plan.gates.is_empty() {
         let _ = writeln!(o, "\ngates");
+        let width = plan.gates.iter().map(|g| g.name.len()).max().unwrap_or(0);
         for g in &plan.gates {
             let mut parts = Vec::new();
             if !g.datasets.is_empty() {
@@ -270,7 +271,7 @@ pub fn describe(plan: &Plan) -> String {
             if g.allow_conditional {
                 parts.push("CONDITIONAL lets dependents start".into());
             }
-            let _ = writeln!(o, "  {}  {}", g.name, parts.join("; "));
+            let _ = writeln!(o, "  {:<width$}  {}", g.name, parts.join("; "));
         }
     }
     o

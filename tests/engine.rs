@@ -733,3 +733,107 @@ fn the_demo_completes() {
     );
     assert!(stdout.contains("restarting in"));
 }
+
+#[test]
+fn activity_quiet_and_needs_input() {
+    let r = run(
+        r#"
+[plan]
+name = "activity"
+[[session]]
+name = "sleepy"
+command = "echo hi; sleep 1.5; echo bye"
+quiet_after = "400ms"
+[[session]]
+name = "asks"
+command = "echo 'Do you want to proceed? [y/N]'; sleep 1"
+attention = '\[y/N\]'
+[[session]]
+name = "rings"
+command = "printf 'done\\a\\n'; sleep 1"
+"#,
+        &[],
+    );
+    assert_eq!(r.code(), 0);
+    let ev = r.events();
+    let acts = |s| -> Vec<String> {
+        find(&ev, "session_activity", s)
+            .iter()
+            .map(|e| e["activity"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(
+        acts("sleepy").contains(&"quiet".to_string()),
+        "{:?}",
+        acts("sleepy")
+    );
+    assert!(
+        acts("asks").contains(&"needs-input".to_string()),
+        "{:?}",
+        acts("asks")
+    );
+    assert!(
+        acts("rings").contains(&"needs-input".to_string()),
+        "{:?}",
+        acts("rings")
+    );
+    assert!(r.stdout().contains("asks needs input"));
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@t")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@t")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn worktree_sessions_run_on_their_own_branch() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(dir.path().join("README"), "repo\n").unwrap();
+    std::fs::write(dir.path().join(".gitignore"), ".flightdeck/\n").unwrap();
+    git(dir.path(), &["add", "-A"]);
+    git(dir.path(), &["commit", "-qm", "init"]);
+    let plan = r#"
+[plan]
+name = "worktrees"
+[[session]]
+name = "media"
+command = "git rev-parse --abbrev-ref HEAD > branch.txt; pwd > where.txt; cat README"
+worktree = "feature/media"
+[[dataset]]
+name = "branch"
+path = "branch.txt"
+owner = "media"
+checks = ["exists", "row_count = 1"]
+"#;
+    let r = run_in(dir, plan, &[]);
+    assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
+    let wt = r.path(".flightdeck/worktrees/media");
+    assert_eq!(
+        std::fs::read_to_string(wt.join("branch.txt")).unwrap(),
+        "feature/media\n"
+    );
+    // The dataset was read inside the worktree.
+    assert!(
+        r.report()["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["status"] == "pass")
+    );
+    // A second run reuses the worktree and its branch.
+    let r = run_in(r.dir, plan, &[]);
+    assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
+}

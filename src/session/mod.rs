@@ -266,18 +266,16 @@ pub fn spawn(
             let (exit_code, signal) = wait_child(pid);
             procs::unregister(pid);
             let exited = Instant::now();
-            loop {
-                match done_rx.recv_timeout(Duration::from_millis(50)) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        let quiet = !busy.load(Ordering::Acquire)
-                            && now_ms().saturating_sub(last.load(Ordering::Acquire))
-                                >= EXIT_QUIET.as_millis() as u64;
-                        let since = exited.elapsed();
-                        if (quiet && since >= EXIT_QUIET) || since >= EXIT_MAX_WAIT {
-                            break;
-                        }
-                    }
-                    _ => break, // the reader saw EOF: all output is in
+            // Until the reader saw EOF (all output is in), or the grace is over.
+            while let Err(mpsc::RecvTimeoutError::Timeout) =
+                done_rx.recv_timeout(Duration::from_millis(50))
+            {
+                let quiet = !busy.load(Ordering::Acquire)
+                    && now_ms().saturating_sub(last.load(Ordering::Acquire))
+                        >= EXIT_QUIET.as_millis() as u64;
+                let since = exited.elapsed();
+                if (quiet && since >= EXIT_QUIET) || since >= EXIT_MAX_WAIT {
+                    break;
                 }
             }
             let _ = io.send(SessionIo::Exited {
@@ -440,11 +438,11 @@ impl Scanner {
             bracketed_paste: self.asm.bracketed_paste(),
             ..Found::default()
         };
-        if let Some(re) = &self.done {
-            if self.asm.lines().any(|l| re.is_match(l)) || re.is_match(self.asm.partial()) {
-                found.done = true;
-                self.done = None; // reported once
-            }
+        if let Some(re) = &self.done
+            && (self.asm.lines().any(|l| re.is_match(l)) || re.is_match(self.asm.partial()))
+        {
+            found.done = true;
+            self.done = None; // reported once
         }
         if let Some(re) = &self.attention {
             if let Some(l) = self.asm.last_line() {
