@@ -750,7 +750,6 @@ impl Engine {
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
         };
-        self.sink.started(i, attempt);
         match session::spawn(req, self.io_tx.clone(), self.sink.clone()) {
             Ok(h) => {
                 let pid = h.pid;
