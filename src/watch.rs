@@ -112,14 +112,18 @@ impl State {
 
     /// Watch what can be watched now; returns matching files found in newly watched
     /// directories.
-    fn settle(&mut self, deb: &mut Deb) -> Vec<PathBuf> {
+    fn settle(&mut self, deb: &mut Deb, removed: &[PathBuf]) -> Vec<PathBuf> {
         let mut found = vec![];
         // A watched directory that was removed (e.g. `rm -rf data/raw`) is waited for again.
         // A watched directory that was removed (e.g. `rm -rf data/raw`), perhaps made
         // again since, is watched anew.
         let (gone, active): (Vec<_>, Vec<_>) = std::mem::take(&mut self.active)
             .into_iter()
-            .partition(|(t, ino)| dir_inode(&t.dir) != Some(*ino));
+            .partition(|(t, ino)| {
+                // A directory made again at once often gets the same inode back, so a
+                // removal of it (or of a parent) counts as well.
+                dir_inode(&t.dir) != Some(*ino) || removed.iter().any(|r| t.dir.starts_with(r))
+            });
         self.active = active;
         self.watched_ancestors.retain(|a| a.is_dir());
         for (t, _) in gone {
@@ -127,27 +131,35 @@ impl State {
             self.pending.push(t);
         }
         let pending = std::mem::take(&mut self.pending);
-        for t in pending {
-            if t.dir.is_dir() {
-                let mode = if t.recursive {
-                    RecursiveMode::Recursive
-                } else {
-                    RecursiveMode::NonRecursive
-                };
-                let ino = dir_inode(&t.dir);
-                if let Some(ino) = ino
-                    && deb.watch(&t.dir, mode).is_ok()
-                {
-                    scan(&t.dir, t.recursive, &mut found);
-                    self.active.push((t, ino));
-                    continue;
+        'targets: for t in pending {
+            // `mkdir -p a/b/c` can finish between two of these steps, with no event for
+            // what appeared before a watch was armed: after arming one, look again.
+            loop {
+                if t.dir.is_dir() {
+                    let mode = if t.recursive {
+                        RecursiveMode::Recursive
+                    } else {
+                        RecursiveMode::NonRecursive
+                    };
+                    if let Some(ino) = dir_inode(&t.dir)
+                        && deb.watch(&t.dir, mode).is_ok()
+                    {
+                        scan(&t.dir, t.recursive, &mut found);
+                        self.active.push((t, ino));
+                        continue 'targets;
+                    }
                 }
-            }
-            if let Some(a) = nearest_existing(&t.dir)
-                && !self.watched_ancestors.contains(&a)
-                && deb.watch(&a, RecursiveMode::NonRecursive).is_ok()
-            {
-                self.watched_ancestors.insert(a);
+                let Some(a) = nearest_existing(&t.dir) else {
+                    break;
+                };
+                if !self.watched_ancestors.contains(&a)
+                    && deb.watch(&a, RecursiveMode::NonRecursive).is_ok()
+                {
+                    self.watched_ancestors.insert(a.clone());
+                }
+                if nearest_existing(&t.dir) == Some(a) {
+                    break;
+                }
             }
             self.pending.push(t);
         }
@@ -219,7 +231,7 @@ impl Watcher {
         };
         // Files that already exist are not reported at start: the engine checks
         // everything once anyway.
-        state.settle(&mut deb.lock().expect("watcher lock"));
+        state.settle(&mut deb.lock().expect("watcher lock"), &[]);
         let weak: Weak<Mutex<Deb>> = Arc::downgrade(&deb);
         std::thread::Builder::new()
             .name("flightdeck-watch".into())
@@ -229,9 +241,13 @@ impl Watcher {
                     let Ok(events) = res else { continue };
                     let mut paths: Vec<PathBuf> = vec![];
                     let mut seen = std::collections::HashSet::new();
+                    let mut removed = vec![];
                     for ev in &events {
                         if matches!(ev.event.kind, EventKind::Access(_)) {
                             continue;
+                        }
+                        if matches!(ev.event.kind, EventKind::Remove(_)) {
+                            removed.extend(ev.event.paths.iter().cloned());
                         }
                         for p in &ev.event.paths {
                             if seen.insert(p.clone()) {
@@ -242,7 +258,7 @@ impl Watcher {
                     // Cheap (a stat per target): directories may have appeared or vanished.
                     {
                         let Some(deb) = weak.upgrade() else { break };
-                        let found = state.settle(&mut deb.lock().expect("watcher lock"));
+                        let found = state.settle(&mut deb.lock().expect("watcher lock"), &removed);
                         for f in found {
                             if seen.insert(f.clone()) {
                                 paths.push(f);
