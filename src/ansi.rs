@@ -85,6 +85,9 @@ struct Collector {
     bracketed_paste: Option<bool>,
     queries: Vec<Query>,
     called: bool,
+    /// The parser is surely in the ground state: it printed or completed a sequence
+    /// since the last ESC it was given (unknown = false).
+    grounded: bool,
 }
 
 impl Collector {
@@ -112,6 +115,7 @@ impl Perform for Collector {
     #[inline]
     fn print(&mut self, c: char) {
         self.called = true;
+        self.grounded = true;
         // DEL arrives as a printable character.
         if self.lines_enabled && c != '\u{7f}' {
             self.push(c);
@@ -121,6 +125,8 @@ impl Perform for Collector {
     fn execute(&mut self, byte: u8) {
         self.called = true;
         match byte {
+            // CAN and SUB abort a sequence (and are nothing in the ground state).
+            0x18 | 0x1a => self.grounded = true,
             0x07 => self.bells += 1,
             _ if !self.lines_enabled => {}
             b'\n' | 0x0b | 0x0c => self.end_line(),
@@ -135,12 +141,11 @@ impl Perform for Collector {
 
     fn csi_dispatch(&mut self, params: &Params, intermediates: &[u8], _ignore: bool, action: char) {
         self.called = true;
+        self.grounded = true;
         let first = params.iter().next().map(|p| p[0]).unwrap_or(0);
         match (intermediates, action) {
-            (b"?", 'h' | 'l') => {
-                if params.iter().any(|p| p[0] == 2004) {
-                    self.bracketed_paste = Some(action == 'h');
-                }
+            (b"?", 'h' | 'l') if params.iter().any(|p| p[0] == 2004) => {
+                self.bracketed_paste = Some(action == 'h');
             }
             (b"", 'n') if first == 6 => self.queries.push(Query::CursorPosition),
             (b"", 'c') if first == 0 => self.queries.push(Query::PrimaryDeviceAttributes),
@@ -156,10 +161,12 @@ impl Perform for Collector {
 
     fn osc_dispatch(&mut self, _params: &[&[u8]], _bell_terminated: bool) {
         self.called = true;
+        self.grounded = true;
     }
 
     fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
         self.called = true;
+        self.grounded = true;
     }
 
     fn hook(&mut self, _params: &Params, _intermediates: &[u8], _ignore: bool, _action: char) {
@@ -172,6 +179,7 @@ impl Perform for Collector {
 
     fn unhook(&mut self) {
         self.called = true;
+        self.grounded = true;
     }
 }
 
@@ -202,6 +210,7 @@ impl LineAssembler {
                 bracketed_paste: None,
                 queries: Vec::new(),
                 called: false,
+                grounded: true,
             },
             silent: 0,
             carry: [0; 4],
@@ -230,6 +239,22 @@ impl LineAssembler {
         // such a character loses the next one when invalid bytes follow. Complete the
         // character carried over from the last chunk here, carry over the new tail.
         let mut bytes = bytes;
+        // Without lines, text in the ground state is of no interest: skip straight to
+        // the first ESC or BEL (a flood of plain text costs one memchr).
+        if !self.c.lines_enabled && self.c.grounded {
+            match memchr::memchr2(0x1b, 0x07, bytes) {
+                None => {
+                    self.carry_len = 0;
+                    self.silent = 0;
+                    return;
+                }
+                Some(0) => {}
+                Some(i) => {
+                    self.carry_len = 0;
+                    bytes = &bytes[i..];
+                }
+            }
+        }
         if self.carry_len > 0 {
             let want = utf8_len(self.carry[0]).saturating_sub(self.carry_len);
             let mut take = 0;
@@ -259,13 +284,23 @@ impl LineAssembler {
     fn advance(&mut self, bytes: &[u8]) {
         for piece in bytes.chunks(PIECE) {
             self.c.called = false;
-            self.parser.advance(&mut self.c, piece);
+            // Whether the parser is back in the ground state is only known from what
+            // it called after the last ESC.
+            match memchr::memrchr(0x1b, piece) {
+                Some(k) => {
+                    self.parser.advance(&mut self.c, &piece[..k]);
+                    self.c.grounded = false;
+                    self.parser.advance(&mut self.c, &piece[k..]);
+                }
+                None => self.parser.advance(&mut self.c, piece),
+            }
             if self.c.called {
                 self.silent = 0;
             } else {
                 self.silent += piece.len();
                 if self.silent > STUCK_LIMIT {
                     self.parser = Parser::new();
+                    self.c.grounded = true;
                     self.silent = 0;
                 }
             }
@@ -470,6 +505,48 @@ mod tests {
                 Query::PrimaryDeviceAttributes
             ]
         );
+    }
+
+    #[test]
+    fn without_lines_skips_text_but_not_split_sequences() {
+        let mut a = LineAssembler::without_lines();
+        a.feed(b"text \x1b[?20");
+        assert_eq!(a.bracketed_paste(), None);
+        a.feed(b"04h more text");
+        assert_eq!(a.bracketed_paste(), Some(true));
+        // An OSC split over chunks: its BEL terminator is no bell.
+        a.feed(b"x\x1b]0;ti");
+        a.feed(b"tle continues");
+        a.feed(b"\x07");
+        assert_eq!(a.bells(), 0);
+        a.feed(b"plain\x07");
+        assert_eq!(a.bells(), 1);
+        // A DCS string with a BEL inside it.
+        a.feed(b"\x1bPq");
+        a.feed(b"#0\x07;");
+        a.feed(b"\x1b\\after\x07");
+        assert_eq!(a.bells(), 1);
+        // Same results as with lines, over a mixed stream cut everywhere.
+        let stream = b"a\x07b\x1b]2;t\x07c\x1b[?2004hd\x1bP1$r\x07\x1b\\e\x1b[6n\x07";
+        for cut in 1..stream.len() {
+            let (x, y) = stream.split_at(cut);
+            let mut fast = LineAssembler::without_lines();
+            let mut full = LineAssembler::new();
+            let mut got = (0, None, 0);
+            let mut want = (0, None, 0);
+            for part in [x, y] {
+                fast.feed(part);
+                full.feed(part);
+                got.0 += fast.bells();
+                got.1 = fast.bracketed_paste().or(got.1);
+                got.2 += fast.queries().len();
+                want.0 += full.bells();
+                want.1 = full.bracketed_paste().or(want.1);
+                want.2 += full.queries().len();
+            }
+            assert_eq!(got, want, "cut at {cut}");
+            assert_eq!(want, (2, Some(true), 1), "cut at {cut}");
+        }
     }
 
     #[test]

@@ -22,6 +22,13 @@ const PALETTE: [&str; 6] = ["36", "32", "33", "35", "34", "96"];
 const DIM: &str = "\x1b[2m";
 const RESET: &str = "\x1b[0m";
 
+/// Whether headless output should be coloured: stdout is a terminal and `NO_COLOR`
+/// is unset (or empty, per no-color.org).
+pub fn use_color() -> bool {
+    use std::io::IsTerminal;
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
 fn timestamp() -> String {
     chrono::Local::now().format("%H:%M:%S").to_string()
 }

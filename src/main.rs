@@ -110,7 +110,7 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 fn load(path: &Path, vars: &[String]) -> Result<Plan, ExitCode> {
     let vars = parse_vars(vars).map_err(|e| fail(2, e))?;
     plan::load(path, &vars).map_err(|e| {
-        eprintln!("error: {e}");
+        eprintln!("{e}");
         ExitCode::from(2)
     })
 }

@@ -72,6 +72,45 @@ pub fn waves(plan: &Plan) -> Vec<Vec<Node>> {
     out
 }
 
+/// What a node waits for, leaving out a gate's implicit waits for dataset owners
+/// that its explicit `after` entries already imply (they only add noise).
+fn shown_waits(plan: &Plan, n: Node) -> Vec<(Node, DepKind)> {
+    let all = plan.waits_for(n);
+    let explicit: Vec<(Node, DepKind)> = match n {
+        Node::Session(i) => &plan.sessions[i].after,
+        Node::Gate(i) => &plan.gates[i].after,
+    }
+    .iter()
+    .map(|d| (d.target, d.kind))
+    .collect();
+    // Nodes certainly ended once the explicit entries are met: an entry that waits
+    // for an end, and (through waits for ends) whatever anything started waited for.
+    let ended_deps = |x: Node| -> Vec<Node> {
+        plan.waits_for(x)
+            .into_iter()
+            .filter(|(_, k)| *k != DepKind::Started)
+            .map(|(t, _)| t)
+            .collect()
+    };
+    let mut ended: Vec<Node> = Vec::new();
+    let mut stack: Vec<Node> = Vec::new();
+    for &(t, k) in &explicit {
+        if k != DepKind::Started {
+            stack.push(t);
+        }
+        stack.extend(ended_deps(t));
+    }
+    while let Some(x) = stack.pop() {
+        if !ended.contains(&x) {
+            ended.push(x);
+            stack.extend(ended_deps(x));
+        }
+    }
+    all.into_iter()
+        .filter(|(t, _)| explicit.iter().any(|(e, _)| e == t) || !ended.contains(t))
+        .collect()
+}
+
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
@@ -143,7 +182,7 @@ pub fn describe(plan: &Plan) -> String {
         let members: Vec<String> = wave.iter().map(|&n| node_label(plan, n)).collect();
         let mut after: Vec<String> = Vec::new();
         for &n in wave {
-            for (t, kind) in plan.waits_for(n) {
+            for (t, kind) in shown_waits(plan, n) {
                 let l = dep_label(plan, t, kind);
                 if !after.contains(&l) {
                     after.push(l);
@@ -219,10 +258,10 @@ pub fn describe(plan: &Plan) -> String {
             };
             let _ = writeln!(
                 o,
-                "  {:<width$}  {} ({:?}{owner}), {}",
+                "  {:<width$}  {} ({}{owner}), {}",
                 d.name,
                 d.path,
-                d.format,
+                format!("{:?}", d.format).to_lowercase(),
                 plural(d.checks.len(), "check", "checks"),
             );
         }
@@ -245,6 +284,7 @@ pub fn describe(plan: &Plan) -> String {
 
     if !plan.gates.is_empty() {
         let _ = writeln!(o, "\ngates");
+        let width = plan.gates.iter().map(|g| g.name.len()).max().unwrap_or(0);
         for g in &plan.gates {
             let mut parts = Vec::new();
             if !g.datasets.is_empty() {
@@ -270,7 +310,7 @@ pub fn describe(plan: &Plan) -> String {
             if g.allow_conditional {
                 parts.push("CONDITIONAL lets dependents start".into());
             }
-            let _ = writeln!(o, "  {}  {}", g.name, parts.join("; "));
+            let _ = writeln!(o, "  {:<width$}  {}", g.name, parts.join("; "));
         }
     }
     o

@@ -9,8 +9,8 @@ use super::metrics::{Acc, KeySet, Need, RowErr, date_key, date_text};
 use super::read::{self, FileData, ReadError};
 use super::text;
 use super::{
-    Body, Check, CheckResult, CheckStatus, Cmp, Expr, Literal, Measured, Metric, Op, Operand,
-    Severity, Sign, Term,
+    Body, Check, CheckResult, CheckStatus, Cmp, Expr, Literal, Measured, Metric, Op, Operand, Sign,
+    Term,
 };
 use crate::plan::{CheckSpec, CommandSpec, Plan};
 use std::collections::{HashMap, HashSet};
@@ -21,6 +21,9 @@ use std::time::{Duration, Instant, SystemTime};
 
 /// A file's identity for the cache: size and modification time.
 type Stamp = (u64, Option<SystemTime>);
+
+/// Files of a dataset as read: path, stamp, key-set generations.
+type Fingerprint = Vec<(PathBuf, Stamp, Vec<u64>)>;
 
 fn stamp(m: &std::fs::Metadata) -> Stamp {
     (m.len(), m.modified().ok())
@@ -55,11 +58,30 @@ struct Snap {
     files: Vec<(PathBuf, Stamp)>,
     /// Listing or reading failed.
     fatal: Option<String>,
-    acc: Option<Arc<Acc>>,
+    acc: Option<AccRef>,
     /// Per slot: the first file without that column, and its columns.
     missing: Vec<Option<(String, Vec<String>)>>,
     /// Per foreign key: why its key set is not available.
     fk_errors: Vec<Option<String>>,
+}
+
+/// The accumulators of a dataset: its one file's (shared with the cache, not
+/// copied) or the merge of its files.
+enum AccRef {
+    File(Arc<Result<FileData, ReadError>>),
+    Merged(Arc<Acc>),
+}
+
+impl AccRef {
+    fn get(&self) -> &Acc {
+        match self {
+            AccRef::File(f) => match &**f {
+                Ok(fd) => &fd.acc,
+                Err(_) => unreachable!("only readable files are shared"),
+            },
+            AccRef::Merged(a) => a,
+        }
+    }
 }
 
 /// A measured value.
@@ -217,7 +239,7 @@ pub struct Checker {
     plan: Arc<Plan>,
     needs: Vec<Need>,
     cache: HashMap<(usize, PathBuf), CachedFile>,
-    merged: HashMap<usize, (Vec<(PathBuf, Stamp, Vec<u64>)>, Arc<Acc>)>,
+    merged: HashMap<usize, (Fingerprint, Arc<Acc>)>,
     keysets: HashMap<(usize, String), KeySetEntry>,
     next_generation: u64,
     probes: Vec<Option<ProbeOutcome>>,
@@ -370,7 +392,7 @@ impl Checker {
             .iter()
             .position(|s| *s == slot)
             .expect("keyset planned");
-        let acc = snap.acc.as_ref().expect("read");
+        let acc = snap.acc.as_ref().expect("read").get();
         let set = Arc::new(acc.keysets[ki].clone());
         let generation = self.next_generation;
         self.next_generation += 1;
@@ -406,6 +428,9 @@ impl Checker {
                 return Arc::new(snap);
             }
         };
+        // Forget files that are gone.
+        self.cache
+            .retain(|(i, p), _| *i != idx || files.iter().any(|(f, _)| f == p));
         if files.is_empty() {
             return Arc::new(snap);
         }
@@ -488,13 +513,10 @@ impl Checker {
             }
         }
         if datas.len() == 1 {
-            let Ok(fd) = &*datas[0].1 else { unreachable!() };
-            snap.acc = Some(Arc::new(fd.acc.clone()));
-            // Avoid the clone above for big sets next time: keep the merged copy.
-        }
-        if datas.len() > 1 || snap.acc.is_none() {
+            snap.acc = Some(AccRef::File(datas[0].1.clone()));
+        } else {
             match self.merged.get(&idx).filter(|(fp, _)| *fp == stamps) {
-                Some((_, acc)) => snap.acc = Some(acc.clone()),
+                Some((_, acc)) => snap.acc = Some(AccRef::Merged(acc.clone())),
                 None => {
                     let mut it = datas.iter().map(|(_, d)| match &**d {
                         Ok(fd) => fd.acc.clone(),
@@ -506,7 +528,7 @@ impl Checker {
                     }
                     let acc = Arc::new(acc);
                     self.merged.insert(idx, (stamps, acc.clone()));
-                    snap.acc = Some(acc);
+                    snap.acc = Some(AccRef::Merged(acc));
                 }
             }
         }
@@ -772,7 +794,7 @@ impl Checker {
             r.message = format!("{column}: internal error: check not planned");
             return;
         };
-        let acc = snap.acc.as_ref().expect("usable");
+        let acc = snap.acc.as_ref().expect("usable").get();
         let off = if fk.is_some() {
             if let Some(e) = &snap.fk_errors[i] {
                 r.message = format!("{column}: {e}");
@@ -1039,7 +1061,7 @@ impl Checker {
         }
         self.usable(d, &snap, owner_done)?;
         let need = &self.needs[d];
-        let acc = snap.acc.as_ref().expect("usable");
+        let acc = snap.acc.as_ref().expect("usable").get();
         let missing = |col: &str| -> Result<usize, NoValue> {
             let slot = need.find_slot(col).expect("planned");
             match &snap.missing[slot] {
@@ -1315,9 +1337,4 @@ pub fn run_command(
         },
     }
     out
-}
-
-#[allow(dead_code)]
-fn _severity_is_copy(s: Severity) -> Severity {
-    s
 }

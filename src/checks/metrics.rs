@@ -5,8 +5,6 @@
 //! chunk results are merged in file order; a glob dataset merges its files.
 
 use super::{Body, Check, Cmp, Filter, Literal, Metric, Op, Operand, Term};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 
 // ---------------------------------------------------------------- hashing
 
@@ -38,29 +36,132 @@ fn fmix(mut h: u64) -> u64 {
     h ^ (h >> 33)
 }
 
-/// The hasher of sets whose keys are already well-mixed hashes.
-#[derive(Default, Clone, Copy)]
-pub struct IdHasher(u64);
-impl Hasher for IdHasher {
-    fn finish(&self) -> u64 {
-        self.0
+/// A set of 64-bit hashes: open addressing with linear probing in one flat array
+/// (one cache line per lookup, and lookups can be prefetched). 0 marks an empty slot;
+/// the hash 0 itself is kept in a flag.
+#[derive(Debug, Clone, Default)]
+pub struct HashSet64 {
+    slots: Vec<u64>,
+    len: usize,
+    has_zero: bool,
+}
+
+impl HashSet64 {
+    pub fn len(&self) -> usize {
+        self.len + self.has_zero as usize
     }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) ^ b as u64;
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    #[inline]
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    /// Add `h`; true when it was not there.
+    #[inline]
+    pub fn insert(&mut self, h: u64) -> bool {
+        if h == 0 {
+            let new = !self.has_zero;
+            self.has_zero = true;
+            return new;
+        }
+        // Keep the load at most 1/2: short probe sequences.
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mask = self.mask();
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                self.slots[i] = h;
+                self.len += 1;
+                return true;
+            }
+            if s == h {
+                return false;
+            }
+            i = (i + 1) & mask;
         }
     }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
+
+    #[inline]
+    pub fn contains(&self, h: &u64) -> bool {
+        let h = *h;
+        if h == 0 {
+            return self.has_zero;
+        }
+        if self.slots.is_empty() {
+            return false;
+        }
+        let mask = self.mask();
+        let mut i = h as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == h {
+                return true;
+            }
+            if s == 0 {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Ask the CPU to fetch the slot of `h` (for a lookup a few rows later).
+    #[inline]
+    pub fn prefetch(&self, h: u64) {
+        #[cfg(target_arch = "x86_64")]
+        if !self.slots.is_empty() {
+            let i = h as usize & self.mask();
+            // SAFETY: a prefetch of an address inside the slot array; it never faults.
+            unsafe {
+                use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+                _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().add(i) as *const i8);
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = h;
+    }
+
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![0; cap]);
+        self.len = 0;
+        for h in old {
+            if h != 0 {
+                self.insert(h);
+            }
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots
+            .iter()
+            .copied()
+            .filter(|h| *h != 0)
+            .chain(self.has_zero.then_some(0))
+    }
+
+    /// Add every member of `other`.
+    pub fn extend(&mut self, other: HashSet64) {
+        for h in other.iter() {
+            self.insert(h);
+        }
     }
 }
-pub type HashSet64 = HashSet<u64, BuildHasherDefault<IdHasher>>;
 
 // ---------------------------------------------------------------- values
 
 /// Strict number: optional sign, digits, optional fraction and exponent; surrounding
 /// spaces allowed; no `inf`/`nan`.
 pub fn parse_number(b: &[u8]) -> Option<f64> {
+    if let Some(x) = parse_simple(b) {
+        return Some(x);
+    }
     let b = b.trim_ascii();
     if b.is_empty()
         || !b
@@ -74,6 +175,42 @@ pub fn parse_number(b: &[u8]) -> Option<f64> {
     }
     // Safe: all ASCII.
     std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+}
+
+/// `[-]digits[.digits]` with at most 15 digits: the digits as an exact integer
+/// divided by an exact power of ten, which rounds exactly like `str::parse`.
+#[inline]
+fn parse_simple(b: &[u8]) -> Option<f64> {
+    const POW10: [f64; 16] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    ];
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    let mut m: u64 = 0;
+    let mut frac: Option<usize> = None;
+    let mut n = 0;
+    for (i, &c) in digits.iter().enumerate() {
+        match c {
+            b'0'..=b'9' => {
+                m = m * 10 + (c - b'0') as u64;
+                n += 1;
+            }
+            b'.' if frac.is_none() && i + 1 < digits.len() && i > 0 => {
+                frac = Some(digits.len() - i - 1)
+            }
+            _ => return None,
+        }
+    }
+    if n > 15 {
+        return None;
+    }
+    let x = m as f64 / POW10[frac.unwrap_or(0)];
+    Some(if neg { -x } else { x })
 }
 
 /// `YYYY-MM-DD` (optionally followed by a time: `T...` or ` ...`) as `yyyymmdd`.
@@ -100,7 +237,7 @@ pub fn parse_date(b: &[u8]) -> Option<u32> {
 
 fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -567,7 +704,14 @@ pub struct Acc {
     pub inlists: Vec<Offenders>,
     pub fks: Vec<Offenders>,
     pub keysets: Vec<KeySet>,
+    /// Foreign-key lookups in flight: (hash, row, first bytes of the value, their length).
+    fk_pending: Vec<std::collections::VecDeque<FkPending>>,
 }
+
+type FkPending = (u64, u64, [u8; 48], u8);
+
+/// How many rows a foreign-key lookup trails its prefetch.
+const FK_LAG: usize = 12;
 
 /// Per-thread helpers that should not be rebuilt per row.
 pub struct RowState {
@@ -646,6 +790,7 @@ impl Acc {
             inlists: need.inlists.iter().map(|_| Offenders::default()).collect(),
             fks: need.fks.iter().map(|_| Offenders::default()).collect(),
             keysets: need.keysets.iter().map(|_| KeySet::default()).collect(),
+            fk_pending: need.fks.iter().map(|_| Default::default()).collect(),
         }
     }
 
@@ -698,16 +843,39 @@ impl Acc {
                 o.add(row, v);
             }
         }
-        for ((o, fk), set) in self.fks.iter_mut().zip(&need.fks).zip(ctx.fk_sets) {
-            if let Some(v) = cell(fk.slot)
-                && !set.contains(&hash_bytes(v))
-            {
-                o.add(row, v);
+        for (i, fk) in need.fks.iter().enumerate() {
+            if let Some(v) = cell(fk.slot) {
+                // Look the key up FK_LAG rows later, once its slot is in cache.
+                let h = hash_bytes(v);
+                let set = ctx.fk_sets[i];
+                set.prefetch(h);
+                let mut keep = [0u8; 48];
+                let n = v.len().min(48);
+                keep[..n].copy_from_slice(&v[..n]);
+                let q = &mut self.fk_pending[i];
+                q.push_back((h, row, keep, n as u8));
+                if q.len() > FK_LAG
+                    && let Some((h, r, k, n)) = q.pop_front()
+                    && !set.contains(&h)
+                {
+                    self.fks[i].add(r, &k[..n as usize]);
+                }
             }
         }
         for (k, slot) in self.keysets.iter_mut().zip(&need.keysets) {
             if let Some(v) = cell(*slot) {
                 k.insert(hash_bytes(v));
+            }
+        }
+    }
+
+    /// Resolve the foreign-key lookups still in flight. Called at the end of a read.
+    pub fn finish(&mut self, ctx: &Ctx<'_>) {
+        for (i, q) in self.fk_pending.iter_mut().enumerate() {
+            while let Some((h, r, k, n)) = q.pop_front() {
+                if !ctx.fk_sets[i].contains(&h) {
+                    self.fks[i].add(r, &k[..n as usize]);
+                }
             }
         }
     }
@@ -777,6 +945,18 @@ mod tests {
         assert_eq!(parse_number(b"1,000"), None);
         assert_eq!(parse_number(b"-"), None);
         assert_eq!(parse_number(b"2025-01-01"), None);
+        for t in [
+            "0.1",
+            "123.45",
+            "-0.07",
+            "4999.99",
+            "1.",
+            ".5",
+            "9007199254740993",
+            "0.000001",
+        ] {
+            assert_eq!(parse_number(t.as_bytes()), t.parse::<f64>().ok(), "{t}");
+        }
         assert_eq!(parse_date(b"2025-02-28"), Some(20250228));
         assert_eq!(parse_date(b"2025-02-29"), None);
         assert_eq!(parse_date(b"2024-02-29"), Some(20240229));

@@ -167,31 +167,3 @@ pub struct CheckResult {
     #[serde(skip)]
     pub provisional: bool,
 }
-
-// TEMPORARY stub until the checks work lands (the lead resolves this at merge).
-pub struct Checker {
-    plan: std::sync::Arc<crate::plan::Plan>,
-}
-
-impl Checker {
-    pub fn new(plan: std::sync::Arc<crate::plan::Plan>) -> Self {
-        Checker { plan }
-    }
-    pub fn dataset(&mut self, idx: usize, owner_done: bool) -> Vec<CheckResult> {
-        let _ = (&self.plan.datasets[idx], owner_done);
-        Vec::new()
-    }
-    pub fn probe(&mut self, idx: usize) -> Vec<CheckResult> {
-        let _ = &self.plan.probes[idx];
-        Vec::new()
-    }
-    pub fn gate_checks(&mut self, idx: usize, owners_done: bool) -> Vec<CheckResult> {
-        let _ = (&self.plan.gates[idx], owners_done);
-        Vec::new()
-    }
-}
-
-pub fn check_command(plan: std::sync::Arc<crate::plan::Plan>, json: bool) -> (String, i32) {
-    let _ = (plan, json);
-    (String::new(), 1)
-}

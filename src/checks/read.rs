@@ -75,13 +75,15 @@ pub fn read(
         return Err(ReadError::new("is a directory, not a file"));
     }
     let ctx = Ctx { need, fk_sets };
-    match format {
+    let mut fd = match format {
         Format::Csv => read_csv(&file, meta.len(), b',', &ctx),
         Format::Tsv => read_csv(&file, meta.len(), b'\t', &ctx),
         Format::Text => read_text(file, &ctx),
         Format::Jsonl => read_jsonl(file, &ctx),
         Format::Parquet => read_parquet(file, &ctx),
-    }
+    }?;
+    fd.acc.finish(&ctx);
+    Ok(fd)
 }
 
 // ---------------------------------------------------------------- text
@@ -189,6 +191,12 @@ impl CsvParser {
         }
         for c in &mut self.cells {
             *c = Cell::Null;
+        }
+        #[cfg(target_arch = "x86_64")]
+        if buf[pos] != b'"'
+            && let Some(s) = self.step_fast(buf, pos, eof)
+        {
+            return s;
         }
         self.scratch.clear();
         let mut p = pos;
@@ -316,6 +324,110 @@ impl CsvParser {
     }
 }
 
+#[cfg(target_arch = "x86_64")]
+impl CsvParser {
+    /// Delimiter, newline and quote bitmasks of the 64 bytes at `p` (zeros past the end).
+    #[inline]
+    fn masks(&self, buf: &[u8], p: usize) -> (u64, u64, u64) {
+        use std::arch::x86_64::*;
+        let mut tmp = [0u8; 64];
+        let src: &[u8] = if p + 64 <= buf.len() {
+            &buf[p..p + 64]
+        } else {
+            let n = buf.len() - p;
+            tmp[..n].copy_from_slice(&buf[p..]);
+            &tmp
+        };
+        // SAFETY: SSE2 is part of x86_64; every load reads 16 bytes inside `src` (64 bytes).
+        unsafe {
+            let d = _mm_set1_epi8(self.delim as i8);
+            let nl = _mm_set1_epi8(b'\n' as i8);
+            let q = _mm_set1_epi8(b'"' as i8);
+            let (mut md, mut mn, mut mq) = (0u64, 0u64, 0u64);
+            for i in 0..4 {
+                let v = _mm_loadu_si128(src.as_ptr().add(i * 16) as *const __m128i);
+                let sh = i * 16;
+                md |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, d)) as u32 as u64) << sh;
+                mn |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, nl)) as u32 as u64) << sh;
+                mq |= (_mm_movemask_epi8(_mm_cmpeq_epi8(v, q)) as u32 as u64) << sh;
+            }
+            (md, mn, mq)
+        }
+    }
+
+    #[inline]
+    fn store(&mut self, field: usize, a: usize, b: usize) {
+        if let Some(&slot) = self.slot_of.get(field)
+            && slot != usize::MAX
+        {
+            self.cells[slot] = if b > a { Cell::Buf(a, b) } else { Cell::Null };
+        }
+    }
+
+    /// A record without quotes, 64 bytes at a time: delimiters found by bitmask.
+    /// `None` when the record has a quote (the byte-wise parser handles it).
+    fn step_fast(&mut self, buf: &[u8], pos: usize, eof: bool) -> Option<Step> {
+        let len = buf.len();
+        let mut p = pos;
+        let mut field = 0usize;
+        let mut fstart = pos;
+        let mut counting = self.last_needed == 0;
+        loop {
+            if p >= len {
+                if !eof {
+                    return Some(Step::Incomplete);
+                }
+                self.store(field, fstart, len);
+                return Some(Step::Record(len, field + 1));
+            }
+            let (md, mn, mq) = self.masks(buf, p);
+            let valid = if p + 64 <= len {
+                u64::MAX
+            } else {
+                (1u64 << (len - p)) - 1
+            };
+            let nl = mn & valid;
+            let before = if nl != 0 {
+                (nl & nl.wrapping_neg()) - 1
+            } else {
+                valid
+            };
+            if mq & before != 0 {
+                return None;
+            }
+            let mut d = md & before;
+            if counting {
+                field += d.count_ones() as usize;
+            } else {
+                while d != 0 {
+                    let end = p + d.trailing_zeros() as usize;
+                    self.store(field, fstart, end);
+                    field += 1;
+                    fstart = end + 1;
+                    d &= d - 1;
+                    if field >= self.last_needed {
+                        counting = true;
+                        field += d.count_ones() as usize;
+                        break;
+                    }
+                }
+            }
+            if nl != 0 {
+                let at = p + nl.trailing_zeros() as usize;
+                if !counting {
+                    let mut vend = at;
+                    if vend > fstart && buf[vend - 1] == b'\r' {
+                        vend -= 1;
+                    }
+                    self.store(field, fstart, vend);
+                }
+                return Some(Step::Record(at + 1, field + 1));
+            }
+            p += 64;
+        }
+    }
+}
+
 /// Parse records from `start` until one starts at or after `stop` (or the data ends).
 /// Returns the accumulators and the boundary where it stopped.
 fn parse_range(
@@ -353,13 +465,11 @@ fn parse_range(
             len += n;
         }
         loop {
-            if base + pos as u64 >= stop {
+            if base + pos as u64 >= stop || (pos == len && eof) {
+                acc.finish(ctx);
                 return Ok((acc, base + pos as u64));
             }
             if pos == len {
-                if eof {
-                    return Ok((acc, base + pos as u64));
-                }
                 break;
             }
             match parser.step(&buf[..len], pos, eof) {

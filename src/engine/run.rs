@@ -536,10 +536,12 @@ impl Engine {
             }
             _ => self.dep_status(d),
         });
-        let owners = spec
-            .datasets
-            .iter()
-            .filter_map(|&d| self.plan.datasets[d].owner)
+        // Every dataset the gate reads, also those named only in its own checks.
+        let owners = self
+            .plan
+            .gate_reads(g)
+            .into_iter()
+            .filter_map(|d| self.plan.datasets[d].owner)
             .map(|o| {
                 let s = &self.sessions[o];
                 if s.state().satisfies() && !s.finishing {
@@ -748,7 +750,6 @@ impl Engine {
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
         };
-        self.sink.started(i, attempt);
         match session::spawn(req, self.io_tx.clone(), self.sink.clone()) {
             Ok(h) => {
                 let pid = h.pid;
@@ -951,10 +952,11 @@ impl Engine {
         for g in 0..self.gates.len() {
             let spec = &self.plan.gates[g];
             let related = spec.after.iter().any(|d| d.target == DepTarget::Session(i))
-                || spec
-                    .datasets
-                    .iter()
-                    .any(|&d| self.plan.datasets[d].owner == Some(i));
+                || self
+                    .plan
+                    .gate_reads(g)
+                    .into_iter()
+                    .any(|d| self.plan.datasets[d].owner == Some(i));
             let rt = &mut self.gates[g];
             if related && !rt.evaluating && rt.verdict != Verdict::Waiting {
                 rt.verdict = Verdict::Waiting;

@@ -313,27 +313,19 @@ impl<'s> Cx<'s> {
         }
     }
 
-    fn int_at_least(
-        &self,
-        v: &Val,
-        key: &str,
-        what: &str,
-        min: i64,
-        max: i64,
-    ) -> Result<i64, PlanError> {
+    fn int_in(&self, v: &Val, key: &str, what: &str, min: i64, max: i64) -> Result<i64, PlanError> {
         let n = self.int(v, key, what)?;
-        if n < min || n > max {
-            let range = if max == i64::MAX {
-                format!("at least {min}")
-            } else {
-                format!("between {min} and {max}")
-            };
-            return Err(self.err(
-                v.span().start,
-                format!("`{key}` in {what} must be {range}, not {n}"),
-            ));
-        }
-        Ok(n)
+        let bound = if n < min {
+            format!("at least {min}")
+        } else if n > max {
+            format!("at most {max}")
+        } else {
+            return Ok(n);
+        };
+        Err(self.err(
+            v.span().start,
+            format!("`{key}` in {what} must be {bound}, not {n}"),
+        ))
     }
 
     fn boolean(&self, v: &Val, key: &str, what: &str) -> Result<bool, PlanError> {
@@ -633,12 +625,19 @@ impl<'s> Cx<'s> {
             Some(v) => {
                 let s = self.string(v, "root", "[plan]")?;
                 let p = plan_dir.join(&s.text);
-                p.canonicalize().map_err(|e| {
-                    self.err(
-                        v.span().start,
-                        format!("root `{}` ({}): {e}", s.text, p.display()),
-                    )
-                })?
+                match p.canonicalize() {
+                    Ok(c) if c.is_dir() => c,
+                    _ => {
+                        return Err(self.err(
+                            v.span().start,
+                            format!(
+                                "`root` in [plan]: directory `{}` does not exist ({}; root is relative to the plan file's directory)",
+                                s.text,
+                                p.display()
+                            ),
+                        ));
+                    }
+                }
             }
             None => plan_dir.canonicalize().unwrap_or(plan_dir.clone()),
         };
@@ -653,7 +652,7 @@ impl<'s> Cx<'s> {
             None => root.join(".flightdeck/runs"),
         };
         let max_parallel = match pt.get("max_parallel") {
-            Some(v) => Some(self.int_at_least(v, "max_parallel", "[plan]", 1, i64::MAX)? as usize),
+            Some(v) => Some(self.int_in(v, "max_parallel", "[plan]", 1, i64::MAX)? as usize),
             None => None,
         };
         let shell = match pt.get("shell") {
@@ -674,8 +673,7 @@ impl<'s> Cx<'s> {
             let t = self.table(v, "ui", "the plan file")?;
             self.check_keys(t, UI_KEYS, "[ui]")?;
             if let Some(c) = t.get("columns") {
-                ui.columns =
-                    Some(self.int_at_least(c, "columns", "[ui]", 1, u16::MAX as i64)? as u16);
+                ui.columns = Some(self.int_in(c, "columns", "[ui]", 1, u16::MAX as i64)? as u16);
             }
         }
 
@@ -713,8 +711,12 @@ impl<'s> Cx<'s> {
         let mut sess_names = Vec::new();
         for (i, t) in sess_t.iter().enumerate() {
             let what = format!("[[session]] #{}", i + 1);
-            self.check_keys(*t, SESSION_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, SESSION_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "session", false)?;
+            self.check_keys(*t, SESSION_KEYS, &format!("session `{}`", n.0))?;
             self.unique(&n, &mut name_pos, "session or gate")?;
             names.sessions.insert(n.0.clone(), i);
             starts.push(t.start);
@@ -723,8 +725,12 @@ impl<'s> Cx<'s> {
         let mut gate_names = Vec::new();
         for (i, t) in gate_t.iter().enumerate() {
             let what = format!("[[gate]] #{}", i + 1);
-            self.check_keys(*t, GATE_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, GATE_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "gate", false)?;
+            self.check_keys(*t, GATE_KEYS, &format!("gate `{}`", n.0))?;
             self.unique(&n, &mut name_pos, "session or gate")?;
             names.gates.insert(n.0.clone(), i);
             starts.push(t.start);
@@ -736,8 +742,12 @@ impl<'s> Cx<'s> {
         let mut data_names = Vec::new();
         for (i, t) in data_t.iter().enumerate() {
             let what = format!("[[dataset]] #{}", i + 1);
-            self.check_keys(*t, DATASET_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, DATASET_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "dataset", true)?;
+            self.check_keys(*t, DATASET_KEYS, &format!("dataset `{}`", n.0))?;
             self.unique(&n, &mut source_pos, "dataset or probe")?;
             names.datasets.insert(n.0.clone(), i);
             data_names.push(n.0);
@@ -745,18 +755,35 @@ impl<'s> Cx<'s> {
         let mut probe_names = Vec::new();
         for (i, t) in probe_t.iter().enumerate() {
             let what = format!("[[probe]] #{}", i + 1);
-            self.check_keys(*t, PROBE_KEYS, &what)?;
+            if t.get("name").is_none() {
+                // A misspelt `name` is better reported as such than as missing.
+                self.check_keys(*t, PROBE_KEYS, &what)?;
+            }
             let n = self.name(*t, &what, "probe", false)?;
+            self.check_keys(*t, PROBE_KEYS, &format!("probe `{}`", n.0))?;
             self.unique(&n, &mut source_pos, "dataset or probe")?;
             names.probes.insert(n.0.clone(), i);
             probe_names.push(n.0);
         }
 
         let mut edges = Vec::new();
+        if let Some(d) = defaults {
+            let mut scratch = Vec::new();
+            self.session(0, d, None, "defaults", &names, &root, &mut scratch, true)?;
+        }
         let mut sessions = Vec::new();
         let mut branches: HashMap<String, String> = HashMap::new();
         for (i, t) in sess_t.iter().enumerate() {
-            let s = self.session(i, *t, defaults, &sess_names[i], &names, &root, &mut edges)?;
+            let s = self.session(
+                i,
+                *t,
+                defaults,
+                &sess_names[i],
+                &names,
+                &root,
+                &mut edges,
+                false,
+            )?;
             if let Some(b) = &s.worktree {
                 if let Some(other) = branches.get(b) {
                     let v = t
@@ -957,8 +984,15 @@ impl<'s> Cx<'s> {
         names: &Names,
         root: &Path,
         edges: &mut Vec<Edge>,
+        defaults_only: bool,
     ) -> Result<SessionSpec, PlanError> {
-        let own = format!("session `{name}`");
+        // `defaults_only`: check the [defaults] table on its own, so that a bad default
+        // is reported even when every session overrides it.
+        let own = if defaults_only {
+            "[defaults]".to_string()
+        } else {
+            format!("session `{name}`")
+        };
         let from_defaults = format!("[defaults] (for session `{name}`)");
         // The session's own value, else the default; `what` says which.
         let get = |key: &str| -> Option<(&Val, &str)> {
@@ -1006,6 +1040,7 @@ impl<'s> Cx<'s> {
                     }
                 }
             }
+            None if defaults_only => CommandSpec::Argv(Vec::new()),
             None => {
                 return Err(self.err(t.start, format!("{own} is missing required key `command`")));
             }
@@ -1112,9 +1147,7 @@ impl<'s> Cx<'s> {
             None => RestartPolicy::Never,
         };
         let max_restarts = match get("max_restarts") {
-            Some((v, what)) => {
-                self.int_at_least(v, "max_restarts", what, 0, u32::MAX as i64)? as u32
-            }
+            Some((v, what)) => self.int_in(v, "max_restarts", what, 0, u32::MAX as i64)? as u32,
             None => 3,
         };
         let dur = |key: &str, default: Duration| -> Result<Duration, PlanError> {
@@ -1181,7 +1214,7 @@ impl<'s> Cx<'s> {
             Some((v, what)) => {
                 let b = self.boolean(v, "keep_running", what)?;
                 // Set on the session itself without done_when: it would mean nothing.
-                if b && done_when.is_none() && t.get("keep_running").is_some() {
+                if b && done_when.is_none() && t.get("keep_running").is_some() && !defaults_only {
                     return Err(self.err(
                         v.span().start,
                         format!("`keep_running` in {what} only applies with `done_when`"),
@@ -1275,9 +1308,18 @@ impl<'s> Cx<'s> {
         let mut out = Vec::new();
         for s in self.strings(v, "checks", what)? {
             let check = checks::parse(&s.text).map_err(|e| {
+                // Probe names may hold `-` and `.`, which a check cannot name as a source.
+                let hint = names
+                    .probes
+                    .keys()
+                    .find(|p| p.contains(['-', '.']) && s.text.contains(&format!("{p}.")))
+                    .map(|p| {
+                        format!(" (the probe name `{p}` cannot be used in a check: `-` and `.` read as operators; rename it with `_`)")
+                    })
+                    .unwrap_or_default();
                 self.err(
                     self.sub_pos(&s, e.offset.min(s.text.len())),
-                    format!("check `{}` in {what}: {}", s.text, e.message),
+                    format!("check `{}` in {what}: {}{hint}", s.text, e.message),
                 )
             })?;
             self.check_refs(&check, &s, what, home, names)?;

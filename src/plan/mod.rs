@@ -13,7 +13,7 @@ use crate::checks::Check;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A plan error: where and what. Displayed as `file:line:col: message`.
@@ -215,12 +215,12 @@ pub struct DatasetSpec {
 }
 
 impl DatasetSpec {
-    /// The directory a dataset is read in: root, or the owner's worktree.
-    pub fn base_dir<'a>(&self, plan: &'a Plan) -> &'a Path {
-        match self.owner {
-            Some(o) if plan.sessions[o].worktree.is_some() => &plan.sessions[o].cwd,
-            _ => &plan.root,
-        }
+    /// The directory a dataset is read in: root, or the owner's worktree (its top,
+    /// not the owner's `cwd` inside it: dataset paths are relative to root).
+    pub fn base_dir(&self, plan: &Plan) -> PathBuf {
+        self.owner
+            .and_then(|o| plan.worktree_dir(o))
+            .unwrap_or_else(|| plan.root.clone())
     }
 }
 
@@ -253,6 +253,17 @@ pub struct GateSpec {
 }
 
 impl Plan {
+    /// `<root>/.flightdeck/worktrees/<name>` for a session with a `worktree`.
+    pub fn worktree_dir(&self, session: usize) -> Option<PathBuf> {
+        let s = &self.sessions[session];
+        s.worktree.as_ref().map(|_| {
+            self.root
+                .join(".flightdeck")
+                .join("worktrees")
+                .join(&s.name)
+        })
+    }
+
     /// The name of a session or gate.
     pub fn node_name(&self, node: DepTarget) -> &str {
         match node {

@@ -115,7 +115,9 @@ fn now_ms() -> u64 {
 }
 
 /// Start the attempt: the command runs in a new PTY of `req.rows` x `req.cols`, as
-/// the leader of its own session and process group, in `req.cwd`. Errors (command
+/// the leader of its own session and process group, in `req.cwd`. Calls
+/// `sink.started(session, attempt)` once the process runs, before any of its output
+/// (callers need not). Errors (command
 /// not found or not executable, cwd missing, log not writable) are returned and
 /// nothing is left running; the engine writes them to the log.
 pub fn spawn(
@@ -195,7 +197,11 @@ pub fn spawn(
             };
             io::Error::new(kind, format!("cannot start {}: {msg}", argv[0]))
         })?;
-        let pid = child.process_id().unwrap_or(0) as i32;
+        // Never 0 or 1: kill(-pid) must not hit our own group or everything.
+        let pid = match child.process_id() {
+            Some(pid) if pid > 1 => pid as i32,
+            _ => return Err(io::Error::other("the started process has no pid")),
+        };
         waited.push(pid);
         // Dropping a std Child neither kills nor waits: the waiter thread waits.
         drop(child);
@@ -215,19 +221,19 @@ pub fn spawn(
             .map_err(|e| io::Error::new(e.kind(), format!("PTY {what}: {e}")))?;
         Ok(File::from(owned))
     };
-    let setup = (|| Ok::<_, io::Error>((dup("reader")?, dup("writer")?, dup("control")?)))();
-    let (reader, writer, master) = match setup {
-        Ok(t) => t,
-        Err(e) => {
-            // SAFETY: plain kill(2) of the group we just created.
-            unsafe { libc::kill(-pid, libc::SIGKILL) };
-            procs::unregister(pid);
-            let mut st = 0;
-            // SAFETY: waiting for our own child.
-            unsafe { libc::waitpid(pid, &mut st, 0) };
-            return Err(e);
-        }
+    // If anything below fails, the child must not be left running.
+    let abandon = |e: io::Error| {
+        // SAFETY: plain kill(2) of the group we just created.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+        procs::unregister(pid);
+        let mut st = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        e
     };
+    let (reader, writer, master) =
+        (|| Ok::<_, io::Error>((dup("reader")?, dup("writer")?, dup("control")?)))()
+            .map_err(abandon)?;
     drop(pair.master);
 
     let last_output: LastOutput = Arc::new(AtomicU64::new(now_ms()));
@@ -238,8 +244,11 @@ pub fn spawn(
 
     std::thread::Builder::new()
         .name(format!("pty-writer-{session}"))
-        .spawn(move || writer_thread(writer, input_rx))?;
+        .spawn(move || writer_thread(writer, input_rx))
+        .map_err(abandon)?;
 
+    // Before any output of this attempt reaches the sink.
+    sink.started(session, attempt);
     let reader_ctx = Reader {
         session,
         attempt,
@@ -257,36 +266,40 @@ pub fn spawn(
     };
     std::thread::Builder::new()
         .name(format!("pty-reader-{session}"))
-        .spawn(move || reader_ctx.run())?;
+        .spawn(move || reader_ctx.run())
+        .map_err(abandon)?;
 
     let last = last_output.clone();
-    std::thread::Builder::new()
-        .name(format!("pty-waiter-{session}"))
-        .spawn(move || {
-            let (exit_code, signal) = wait_child(pid);
-            procs::unregister(pid);
-            let exited = Instant::now();
-            loop {
-                match done_rx.recv_timeout(Duration::from_millis(50)) {
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        let quiet = !busy.load(Ordering::Acquire)
-                            && now_ms().saturating_sub(last.load(Ordering::Acquire))
-                                >= EXIT_QUIET.as_millis() as u64;
-                        let since = exited.elapsed();
-                        if (quiet && since >= EXIT_QUIET) || since >= EXIT_MAX_WAIT {
-                            break;
-                        }
-                    }
-                    _ => break, // the reader saw EOF: all output is in
-                }
+    let waiter = move || {
+        let (exit_code, signal) = wait_child(pid);
+        procs::unregister(pid);
+        let exited = Instant::now();
+        // Until the reader saw EOF (all output is in), or the grace is over.
+        while let Err(mpsc::RecvTimeoutError::Timeout) =
+            done_rx.recv_timeout(Duration::from_millis(50))
+        {
+            let quiet = !busy.load(Ordering::Acquire)
+                && now_ms().saturating_sub(last.load(Ordering::Acquire))
+                    >= EXIT_QUIET.as_millis() as u64;
+            let since = exited.elapsed();
+            if (quiet && since >= EXIT_QUIET) || since >= EXIT_MAX_WAIT {
+                break;
             }
-            let _ = io.send(SessionIo::Exited {
-                session,
-                attempt,
-                exit_code,
-                signal,
-            });
-        })?;
+        }
+        let _ = io.send(SessionIo::Exited {
+            session,
+            attempt,
+            exit_code,
+            signal,
+        });
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name(format!("pty-waiter-{session}"))
+        .spawn(waiter)
+    {
+        // The reader ends at EOF once the group is gone.
+        return Err(abandon(e));
+    }
 
     Ok(SessionHandle {
         pid: pid as u32,
@@ -440,11 +453,11 @@ impl Scanner {
             bracketed_paste: self.asm.bracketed_paste(),
             ..Found::default()
         };
-        if let Some(re) = &self.done {
-            if self.asm.lines().any(|l| re.is_match(l)) || re.is_match(self.asm.partial()) {
-                found.done = true;
-                self.done = None; // reported once
-            }
+        if let Some(re) = &self.done
+            && (self.asm.lines().any(|l| re.is_match(l)) || re.is_match(self.asm.partial()))
+        {
+            found.done = true;
+            self.done = None; // reported once
         }
         if let Some(re) = &self.attention {
             if let Some(l) = self.asm.last_line() {
@@ -510,7 +523,8 @@ impl SessionHandle {
 
     /// Send `sig` to the session's whole process group (`kill(-pgid, sig)`).
     pub fn signal_group(&self, sig: i32) {
-        // SAFETY: plain kill(2); the pid is a process group we created (pgid == pid).
+        // SAFETY: plain kill(2); the pid (> 1, checked at spawn) is a process group we
+        // created (pgid == pid).
         unsafe { libc::kill(-(self.pid as i32), sig) };
     }
 }
