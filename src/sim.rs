@@ -257,7 +257,7 @@ mod tests {
         assert!(out.status.success(), "{out:?}");
         let args = std::fs::read_to_string(root.join("args")).unwrap();
         assert!(args.starts_with("--model\n--\nopus\n--\n"), "{args}");
-        assert!(args.contains("data/mmm/weekly_channel_spend.csv"), "{args}");
+        assert!(args.contains("weekly_channel_spend.csv"), "{args}");
         assert!(args.contains(".flightdeck/done/validator"), "{args}");
         assert!(!root.join(".flightdeck/done/validator").exists());
 
