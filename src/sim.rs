@@ -193,6 +193,80 @@ mod tests {
         assert!(!dir.path().join("t.parquet.tmp").exists());
     }
 
+    /// Every session of the four seed plans that goes through `assets/bin/agent` has a
+    /// simulated agent and a prompt for real agents.
+    #[test]
+    fn every_seed_session_has_a_simulated_agent_and_a_prompt() {
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for plan in ["rag-mmm", "voltmarket", "cbbd-etl", "trading-phase2"] {
+            let text = std::fs::read_to_string(repo.join(format!("config/{plan}.toml"))).unwrap();
+            let doc: toml::Table = toml::from_str(&text).unwrap();
+            for session in doc["session"].as_array().unwrap() {
+                let name = session["name"].as_str().unwrap();
+                let command = session["command"].as_str().unwrap();
+                if !command.contains("bin/agent") {
+                    continue;
+                }
+                assert!(
+                    command.contains(&format!("{{agent}} {plan} {name}")),
+                    "{plan}/{name}: {command}"
+                );
+                let sim = repo.join(format!("assets/{plan}/agents/{name}.sh"));
+                let prompt = repo.join(format!("sessions/{plan}/{name}.md"));
+                assert!(sim.is_file(), "missing {}", sim.display());
+                assert!(prompt.is_file(), "missing {}", prompt.display());
+                seen += 1;
+            }
+        }
+        assert_eq!(seen, 6 + 5 + 5 + 10);
+    }
+
+    /// `--var agent=claude`: the dispatcher runs the named CLI with the session's prompt
+    /// (and the model from MODEL), after removing a stale done file.
+    #[test]
+    fn dispatcher_runs_a_real_agent_cli_with_the_prompt() {
+        use std::os::unix::fs::PermissionsExt;
+        let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        std::fs::create_dir(&bin).unwrap();
+        let fake = bin.join("claude");
+        std::fs::write(
+            &fake,
+            "#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n--\\n' \"$a\"; done > \"$FLIGHTDECK_ROOT/args\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(root.join(".flightdeck/done")).unwrap();
+        std::fs::write(root.join(".flightdeck/done/validator"), "stale").unwrap();
+        let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
+        let run = |mode: &str, session: &str| {
+            std::process::Command::new("sh")
+                .arg(repo.join("assets/bin/agent"))
+                .args([mode, "rag-mmm", session])
+                .env("PATH", &path)
+                .env("FLIGHTDECK_ROOT", &root)
+                .env("MODEL", "opus")
+                .current_dir(&root)
+                .output()
+                .unwrap()
+        };
+        let out = run("claude", "validator");
+        assert!(out.status.success(), "{out:?}");
+        let args = std::fs::read_to_string(root.join("args")).unwrap();
+        assert!(args.starts_with("--model\n--\nopus\n--\n"), "{args}");
+        assert!(args.contains("weekly_channel_spend.csv"), "{args}");
+        assert!(args.contains(".flightdeck/done/validator"), "{args}");
+        assert!(!root.join(".flightdeck/done/validator").exists());
+
+        let missing = run("no-such-agent-cli", "validator");
+        assert_eq!(missing.status.code(), Some(127));
+        assert!(String::from_utf8_lossy(&missing.stderr).contains("not on PATH"));
+        assert_eq!(run("sim", "no-such-session").status.code(), Some(2));
+    }
+
     #[test]
     fn ragged_row_is_an_error_naming_the_row() {
         let dir = tempfile::tempdir().unwrap();
