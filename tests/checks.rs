@@ -864,6 +864,7 @@ fn check_command_table_json_and_exit_code() {
     assert_eq!(code, 0);
 }
 
+#[track_caller]
 fn wait_for(
     rx: &std::sync::mpsc::Receiver<flightdeck::watch::WatchEvent>,
     want: &flightdeck::watch::WatchEvent,
