@@ -706,6 +706,8 @@ pub struct Acc {
     pub keysets: Vec<KeySet>,
     /// Foreign-key lookups in flight: (hash, row, first bytes of the value, their length).
     fk_pending: Vec<std::collections::VecDeque<FkPending>>,
+    /// Key-set inserts in flight.
+    ks_pending: Vec<std::collections::VecDeque<u64>>,
 }
 
 type FkPending = (u64, u64, [u8; 48], u8);
@@ -791,6 +793,7 @@ impl Acc {
             fks: need.fks.iter().map(|_| Offenders::default()).collect(),
             keysets: need.keysets.iter().map(|_| KeySet::default()).collect(),
             fk_pending: need.fks.iter().map(|_| Default::default()).collect(),
+            ks_pending: need.keysets.iter().map(|_| Default::default()).collect(),
         }
     }
 
@@ -862,15 +865,29 @@ impl Acc {
                 }
             }
         }
-        for (k, slot) in self.keysets.iter_mut().zip(&need.keysets) {
+        for (i, slot) in need.keysets.iter().enumerate() {
             if let Some(v) = cell(*slot) {
-                k.insert(hash_bytes(v));
+                // Insert FK_LAG rows later, once the slot is in cache.
+                let h = hash_bytes(v);
+                self.keysets[i].prefetch(h);
+                let q = &mut self.ks_pending[i];
+                q.push_back(h);
+                if q.len() > FK_LAG
+                    && let Some(h) = q.pop_front()
+                {
+                    self.keysets[i].insert(h);
+                }
             }
         }
     }
 
     /// Resolve the foreign-key lookups still in flight. Called at the end of a read.
     pub fn finish(&mut self, ctx: &Ctx<'_>) {
+        for (k, q) in self.keysets.iter_mut().zip(&mut self.ks_pending) {
+            for h in q.drain(..) {
+                k.insert(h);
+            }
+        }
         for (i, q) in self.fk_pending.iter_mut().enumerate() {
             while let Some((h, r, k, n)) = q.pop_front() {
                 if !ctx.fk_sets[i].contains(&h) {
