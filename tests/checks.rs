@@ -136,6 +136,14 @@ fn every_metric_and_comparison_on_csv() {
         "warn: row_count > 10",                           // 26 fail (warn)
         "row_count where market != 'UK' <= 3",            // 27
         "distinct_count(market) where market = 'FR' = 1", // 28
+        "bytes < 10",                                     // 29 fail
+        "mean(spend) > 1000",                             // 30 fail
+        "min(date) > 2025-01-01",                         // 31 fail
+        "distinct_count(market) = 2",                     // 32 fail
+        "mean(spend) between 0 and 1",                    // 33 fail
+        "sum(spend) ~ 651 +- 0.5",                        // 34
+        "sum(spend) ~ 660 +- 5",                          // 35 fail
+        "min(spend) <= 49.99",                            // 36 fail
     ];
     let p = plan(
         t.path(),
@@ -186,6 +194,17 @@ fn every_metric_and_comparison_on_csv() {
     expect(&r[26], Fail, num(5.0));
     expect(&r[27], Pass, num(3.0));
     expect(&r[28], Pass, num(1.0));
+    expect(&r[29], Fail, num(ADS.len() as f64));
+    expect(&r[30], Fail, num(650.75 / 4.0));
+    assert_eq!(r[30].message, "mean(spend) = 162.69, expected > 1,000");
+    expect(&r[31], Fail, txt("2025-01-01"));
+    expect(&r[32], Fail, num(3.0));
+    expect(&r[33], Fail, num(650.75 / 4.0));
+    assert_eq!(r[33].expected, "between 0 and 1");
+    expect(&r[34], Pass, num(650.75));
+    expect(&r[35], Fail, num(650.75));
+    assert_eq!(r[35].message, "sum(spend) = 650.75, expected 660 ± 5");
+    expect(&r[36], Fail, num(50.0));
     // One read answered all of them.
     assert_eq!(c.file_reads(), 1);
 }

@@ -173,8 +173,12 @@ pub fn parse_number(b: &[u8]) -> Option<f64> {
     if !b.iter().any(u8::is_ascii_digit) {
         return None;
     }
-    // Safe: all ASCII.
-    std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+    // All ASCII; overflow to infinity is not a number either.
+    std::str::from_utf8(b)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
 }
 
 /// `[-]digits[.digits]` with at most 15 digits: the digits as an exact integer
@@ -959,6 +963,7 @@ mod tests {
         assert_eq!(parse_number(b"1e3"), Some(1000.0));
         assert_eq!(parse_number(b"inf"), None);
         assert_eq!(parse_number(b"NaN"), None);
+        assert_eq!(parse_number(b"1e999"), None);
         assert_eq!(parse_number(b"1,000"), None);
         assert_eq!(parse_number(b"-"), None);
         assert_eq!(parse_number(b"2025-01-01"), None);
