@@ -6,6 +6,7 @@
 //! the headless printer (`headless`) are two frontends that consume its events and
 //! send it commands.
 
+pub mod ansi;
 pub mod checks;
 pub mod demo;
 pub mod duration;
@@ -16,5 +17,6 @@ pub mod plan;
 pub mod record;
 pub mod schedule;
 pub mod session;
+pub mod sim;
 pub mod tui;
 pub mod watch;

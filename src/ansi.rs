@@ -1,0 +1,568 @@
+//! Plain text out of terminal output.
+//!
+//! [`LineAssembler`] is fed the raw bytes a program wrote to its terminal, in chunks
+//! of any size (an escape sequence or a UTF-8 character may be split between chunks),
+//! and yields complete lines of plain text: escape sequences (CSI, OSC terminated by
+//! BEL or ST, DCS, SOS/PM/APC, ...) removed, control characters dropped, `\n` (also
+//! VT and FF) and `\r\n` end a line, a lone `\r` restarts the current line (progress
+//! bars), tabs are kept, backspace removes the previous character and invalid UTF-8
+//! becomes U+FFFD. It also reports what the session and the headless printer need to
+//! know besides text: the bell, the bracketed-paste mode, and terminal queries.
+//!
+//! Parsing is done by `vte`; the assembler only collects.
+
+use vte::{Params, Parser, Perform};
+
+/// A partial line longer than this (bytes) is emitted as a line of its own, so a
+/// program that never writes a newline cannot grow memory without bound.
+pub const DEFAULT_LINE_CAP: usize = 64 * 1024;
+
+/// After this many bytes in which the parser called us back for nothing at all, it is
+/// stuck inside a string (an unterminated OSC, whose payload vte buffers without
+/// limit, or SOS/PM/APC): start over in the ground state.
+const STUCK_LIMIT: usize = 1 << 20;
+
+/// Feed the parser at most this much at a time (granularity of the stuck check).
+const PIECE: usize = 64 * 1024;
+
+/// A query a program sends to its terminal and then waits for an answer to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Query {
+    /// `CSI 6 n`: cursor position report (answer `CSI row ; col R`).
+    CursorPosition,
+    /// `CSI c` / `CSI 0 c`: primary device attributes (answer e.g. `CSI ? 6 c`).
+    PrimaryDeviceAttributes,
+}
+
+/// Turns terminal output into lines of plain text. See the module documentation.
+pub struct LineAssembler {
+    parser: Parser,
+    c: Collector,
+    /// Bytes fed since the parser last called us back.
+    silent: usize,
+    /// The start of a UTF-8 character cut at the end of the last chunk.
+    carry: [u8; 4],
+    carry_len: usize,
+}
+
+/// The length of the UTF-8 sequence that `lead` starts (1 for anything else).
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf7 => 4,
+        _ => 1,
+    }
+}
+
+fn is_continuation(b: u8) -> bool {
+    b & 0xc0 == 0x80
+}
+
+/// How many bytes at the end of `bytes` are an incomplete UTF-8 character.
+fn incomplete_tail(bytes: &[u8]) -> usize {
+    for back in 1..=3.min(bytes.len()) {
+        let b = bytes[bytes.len() - back];
+        if !is_continuation(b) {
+            return if utf8_len(b) > back { back } else { 0 };
+        }
+    }
+    0
+}
+
+struct Collector {
+    /// Collect text at all (when false only bells, modes and queries are tracked).
+    lines_enabled: bool,
+    cap: usize,
+    partial: String,
+    /// A `\r` was seen: the next printed character restarts the line, unless a `\n`
+    /// comes first.
+    pending_cr: bool,
+    /// Completed lines of the last feed, concatenated; `ends` holds their end offsets.
+    done: String,
+    ends: Vec<usize>,
+    bells: usize,
+    bracketed_paste: Option<bool>,
+    queries: Vec<Query>,
+    called: bool,
+    /// The parser is surely in the ground state: it printed or completed a sequence
+    /// since the last ESC it was given (unknown = false).
+    grounded: bool,
+}
+
+impl Collector {
+    #[inline]
+    fn push(&mut self, c: char) {
+        if self.pending_cr {
+            self.partial.clear();
+            self.pending_cr = false;
+        }
+        self.partial.push(c);
+        if self.partial.len() >= self.cap {
+            self.end_line();
+        }
+    }
+
+    fn end_line(&mut self) {
+        self.pending_cr = false;
+        self.done.push_str(&self.partial);
+        self.ends.push(self.done.len());
+        self.partial.clear();
+    }
+}
+
+impl Perform for Collector {
+    #[inline]
+    fn print(&mut self, c: char) {
+        self.called = true;
+        self.grounded = true;
+        // DEL arrives as a printable character.
+        if self.lines_enabled && c != '\u{7f}' {
+            self.push(c);
+        }
+    }
+
+    fn execute(&mut self, byte: u8) {
+        self.called = true;
+        match byte {
+            // CAN and SUB abort a sequence (and are nothing in the ground state).
+            0x18 | 0x1a => self.grounded = true,
+            0x07 => self.bells += 1,
+            _ if !self.lines_enabled => {}
+            b'\n' | 0x0b | 0x0c => self.end_line(),
+            b'\r' => self.pending_cr = true,
+            b'\t' => self.push('\t'),
+            0x08 => {
+                self.partial.pop();
+            }
+            _ => {}
+        }
+    }
+
+    fn csi_dispatch(&mut self, params: &Params, intermediates: &[u8], _ignore: bool, action: char) {
+        self.called = true;
+        self.grounded = true;
+        let first = params.iter().next().map(|p| p[0]).unwrap_or(0);
+        match (intermediates, action) {
+            (b"?", 'h' | 'l') if params.iter().any(|p| p[0] == 2004) => {
+                self.bracketed_paste = Some(action == 'h');
+            }
+            (b"", 'n') if first == 6 => self.queries.push(Query::CursorPosition),
+            (b"", 'c') if first == 0 => self.queries.push(Query::PrimaryDeviceAttributes),
+            // Cursor forward: programs use it instead of spaces.
+            (b"", 'C') if self.lines_enabled => {
+                for _ in 0..first.clamp(1, 256) {
+                    self.push(' ');
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn osc_dispatch(&mut self, _params: &[&[u8]], _bell_terminated: bool) {
+        self.called = true;
+        self.grounded = true;
+    }
+
+    fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
+        self.called = true;
+        self.grounded = true;
+    }
+
+    fn hook(&mut self, _params: &Params, _intermediates: &[u8], _ignore: bool, _action: char) {
+        self.called = true;
+    }
+
+    fn put(&mut self, _byte: u8) {
+        self.called = true;
+    }
+
+    fn unhook(&mut self) {
+        self.called = true;
+        self.grounded = true;
+    }
+}
+
+impl Default for LineAssembler {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl LineAssembler {
+    /// An assembler that collects lines, capped at [`DEFAULT_LINE_CAP`].
+    pub fn new() -> Self {
+        Self::with_cap(DEFAULT_LINE_CAP)
+    }
+
+    /// An assembler whose partial line is emitted once it reaches `cap` bytes.
+    pub fn with_cap(cap: usize) -> Self {
+        LineAssembler {
+            parser: Parser::new(),
+            c: Collector {
+                lines_enabled: true,
+                cap: cap.max(1),
+                partial: String::new(),
+                pending_cr: false,
+                done: String::new(),
+                ends: Vec::new(),
+                bells: 0,
+                bracketed_paste: None,
+                queries: Vec::new(),
+                called: false,
+                grounded: true,
+            },
+            silent: 0,
+            carry: [0; 4],
+            carry_len: 0,
+        }
+    }
+
+    /// An assembler that does not collect text: it only tracks bells, the
+    /// bracketed-paste mode and queries (cheaper).
+    pub fn without_lines() -> Self {
+        let mut a = Self::new();
+        a.c.lines_enabled = false;
+        a
+    }
+
+    /// Parse the next chunk. Afterwards [`lines`](Self::lines), [`bells`](Self::bells),
+    /// [`bracketed_paste`](Self::bracketed_paste) and [`queries`](Self::queries)
+    /// describe this chunk; [`partial`](Self::partial) is the unfinished line.
+    pub fn feed(&mut self, bytes: &[u8]) {
+        self.c.done.clear();
+        self.c.ends.clear();
+        self.c.bells = 0;
+        self.c.bracketed_paste = None;
+        self.c.queries.clear();
+        // Never hand vte a UTF-8 character cut at the end of a chunk: its handling of
+        // such a character loses the next one when invalid bytes follow. Complete the
+        // character carried over from the last chunk here, carry over the new tail.
+        let mut bytes = bytes;
+        // Without lines, text in the ground state is of no interest: skip straight to
+        // the first ESC or BEL (a flood of plain text costs one memchr).
+        if !self.c.lines_enabled && self.c.grounded {
+            match memchr::memchr2(0x1b, 0x07, bytes) {
+                None => {
+                    self.carry_len = 0;
+                    self.silent = 0;
+                    return;
+                }
+                Some(0) => {}
+                Some(i) => {
+                    self.carry_len = 0;
+                    bytes = &bytes[i..];
+                }
+            }
+        }
+        if self.carry_len > 0 {
+            let want = utf8_len(self.carry[0]).saturating_sub(self.carry_len);
+            let mut take = 0;
+            while take < want && take < bytes.len() && is_continuation(bytes[take]) {
+                take += 1;
+            }
+            let (head, rest) = bytes.split_at(take);
+            self.carry[self.carry_len..self.carry_len + take].copy_from_slice(head);
+            self.carry_len += take;
+            bytes = rest;
+            if take == want || !bytes.is_empty() {
+                let carried = self.carry;
+                let n = self.carry_len;
+                self.carry_len = 0;
+                self.advance(&carried[..n]);
+            } else {
+                return; // still incomplete, and nothing else in this chunk
+            }
+        }
+        let cut = incomplete_tail(bytes);
+        let (body, tail) = bytes.split_at(bytes.len() - cut);
+        self.carry[..cut].copy_from_slice(tail);
+        self.carry_len = cut;
+        self.advance(body);
+    }
+
+    fn advance(&mut self, bytes: &[u8]) {
+        for piece in bytes.chunks(PIECE) {
+            self.c.called = false;
+            // Whether the parser is back in the ground state is only known from what
+            // it called after the last ESC.
+            match memchr::memrchr(0x1b, piece) {
+                Some(k) => {
+                    self.parser.advance(&mut self.c, &piece[..k]);
+                    self.c.grounded = false;
+                    self.parser.advance(&mut self.c, &piece[k..]);
+                }
+                None => self.parser.advance(&mut self.c, piece),
+            }
+            if self.c.called {
+                self.silent = 0;
+            } else {
+                self.silent += piece.len();
+                if self.silent > STUCK_LIMIT {
+                    self.parser = Parser::new();
+                    self.c.grounded = true;
+                    self.silent = 0;
+                }
+            }
+        }
+    }
+
+    /// The lines completed by the last [`feed`](Self::feed), without their line ends.
+    pub fn lines(&self) -> impl Iterator<Item = &str> + '_ {
+        let mut start = 0;
+        self.c.ends.iter().map(move |&end| {
+            let line = &self.c.done[start..end];
+            start = end;
+            line
+        })
+    }
+
+    /// How many lines the last feed completed.
+    pub fn line_count(&self) -> usize {
+        self.c.ends.len()
+    }
+
+    /// The last line the last feed completed, if any.
+    pub fn last_line(&self) -> Option<&str> {
+        let n = self.c.ends.len();
+        match n {
+            0 => None,
+            1 => Some(&self.c.done[..self.c.ends[0]]),
+            _ => Some(&self.c.done[self.c.ends[n - 2]..self.c.ends[n - 1]]),
+        }
+    }
+
+    /// The current unfinished line (after a lone `\r`, still the text before it until
+    /// something new is printed).
+    pub fn partial(&self) -> &str {
+        &self.c.partial
+    }
+
+    /// Take the unfinished line (if not empty), leaving none.
+    pub fn take_partial(&mut self) -> Option<String> {
+        self.c.pending_cr = false;
+        if self.c.partial.is_empty() {
+            None
+        } else {
+            Some(std::mem::take(&mut self.c.partial))
+        }
+    }
+
+    /// How many times the bell rang (BEL outside escape sequences) in the last feed.
+    pub fn bells(&self) -> usize {
+        self.c.bells
+    }
+
+    /// The last change of the bracketed-paste mode (`CSI ? 2004 h` / `l`) in the last
+    /// feed, if any.
+    pub fn bracketed_paste(&self) -> Option<bool> {
+        self.c.bracketed_paste
+    }
+
+    /// The terminal queries of the last feed, in order.
+    pub fn queries(&self) -> &[Query] {
+        &self.c.queries
+    }
+
+    /// Forget everything (a new attempt starts with a fresh terminal).
+    pub fn reset(&mut self) {
+        let lines = self.c.lines_enabled;
+        let cap = self.c.cap;
+        *self = Self::with_cap(cap);
+        self.c.lines_enabled = lines;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed_all(a: &mut LineAssembler, chunks: &[&[u8]]) -> Vec<String> {
+        let mut out = Vec::new();
+        for c in chunks {
+            a.feed(c);
+            out.extend(a.lines().map(str::to_string));
+        }
+        out
+    }
+
+    #[test]
+    fn plain_lines_and_partial() {
+        let mut a = LineAssembler::new();
+        let lines = feed_all(&mut a, &[b"one\ntwo\r\nthr", b"ee\nfour"]);
+        assert_eq!(lines, ["one", "two", "three"]);
+        assert_eq!(a.partial(), "four");
+        assert_eq!(a.take_partial().as_deref(), Some("four"));
+        assert_eq!(a.partial(), "");
+        assert_eq!(a.take_partial(), None);
+    }
+
+    #[test]
+    fn csi_removed_even_when_split_byte_by_byte() {
+        let input = b"\x1b[1;31mred\x1b[0m plain\x1b[38;2;1;2;3mX\x1b[K\n";
+        let mut a = LineAssembler::new();
+        let chunks: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(feed_all(&mut a, &chunks), ["red plainX"]);
+    }
+
+    #[test]
+    fn osc_with_bel_and_st_and_no_bell_reported() {
+        let mut a = LineAssembler::new();
+        a.feed(b"\x1b]0;title\x07a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\b\n");
+        assert_eq!(a.lines().collect::<Vec<_>>(), ["alinkb"]);
+        assert_eq!(a.bells(), 0, "an OSC terminated by BEL is not a bell");
+        // Split inside the OSC and right before its BEL terminator.
+        let mut a = LineAssembler::new();
+        let lines = feed_all(&mut a, &[b"x\x1b]2;ti", b"tle", b"\x07y\n"]);
+        assert_eq!(lines, ["xy"]);
+        assert_eq!(a.bells(), 0);
+    }
+
+    #[test]
+    fn bell_outside_sequences() {
+        let mut a = LineAssembler::new();
+        a.feed(b"ding\x07dong\n");
+        assert_eq!(a.bells(), 1);
+        assert_eq!(a.lines().collect::<Vec<_>>(), ["dingdong"]);
+        let mut q = LineAssembler::without_lines();
+        q.feed(b"\x1b[31m\x07");
+        assert_eq!(q.bells(), 1);
+        assert_eq!(q.line_count(), 0);
+    }
+
+    #[test]
+    fn dcs_and_apc_removed() {
+        let mut a = LineAssembler::new();
+        a.feed(b"a\x1bP1$r0m\x1b\\b\x1b_apc payload\x1b\\c\x1bNd\n");
+        assert_eq!(a.lines().collect::<Vec<_>>(), ["abcd"]);
+    }
+
+    #[test]
+    fn carriage_return_restarts_line() {
+        let mut a = LineAssembler::new();
+        let lines = feed_all(&mut a, &[b" 10%\r 50%\r", b"100%\r\ndone\n"]);
+        assert_eq!(lines, ["100%", "done"]);
+        a.feed(b"50%\r");
+        assert_eq!(a.partial(), "50%");
+        a.feed(b"60%");
+        assert_eq!(a.partial(), "60%");
+    }
+
+    #[test]
+    fn control_characters_dropped_tabs_kept_backspace_erases() {
+        let mut a = LineAssembler::new();
+        a.feed(b"a\tb\x00\x01c\x7fd\x08e\x0e\n");
+        assert_eq!(a.lines().collect::<Vec<_>>(), ["a\tbce"]);
+    }
+
+    #[test]
+    fn long_line_is_capped() {
+        let mut a = LineAssembler::with_cap(10);
+        let lines = feed_all(&mut a, &[b"0123456789abcdefghijXYZ"]);
+        assert_eq!(lines, ["0123456789", "abcdefghij"]);
+        assert_eq!(a.partial(), "XYZ");
+        // A 3 MB line with the default cap never holds more than 64 KiB.
+        let mut a = LineAssembler::new();
+        let big = vec![b'x'; 3_000_000];
+        let mut n = 0;
+        for c in big.chunks(70_000) {
+            a.feed(c);
+            for l in a.lines() {
+                assert_eq!(l.len(), DEFAULT_LINE_CAP);
+                n += l.len();
+            }
+            assert!(a.partial().len() < DEFAULT_LINE_CAP);
+        }
+        assert_eq!(n + a.partial().len(), 3_000_000);
+    }
+
+    #[test]
+    fn invalid_and_split_utf8() {
+        let mut a = LineAssembler::new();
+        let lines = feed_all(&mut a, &[b"caf\xc3", b"\xa9 \xff\xfe ok\n"]);
+        assert_eq!(lines, ["café \u{fffd}\u{fffd} ok"]);
+        // A 4-byte character split over three chunks, then a cut one that never completes.
+        let lines = feed_all(&mut a, &[b"a\xf0\x9f", b"\x98", b"\x80b\xe2\x82", b"c\n"]);
+        assert_eq!(lines, ["a\u{1f600}b\u{fffd}c"]);
+    }
+
+    #[test]
+    fn bracketed_paste_mode_and_queries() {
+        let mut a = LineAssembler::without_lines();
+        a.feed(b"\x1b[?1049;2004h");
+        assert_eq!(a.bracketed_paste(), Some(true));
+        a.feed(b"plain");
+        assert_eq!(a.bracketed_paste(), None);
+        a.feed(b"\x1b[?20");
+        a.feed(b"04l");
+        assert_eq!(a.bracketed_paste(), Some(false));
+        a.feed(b"\x1b[6n\x1b[c\x1b[0c\x1b[>c\x1b[5n");
+        assert_eq!(
+            a.queries(),
+            [
+                Query::CursorPosition,
+                Query::PrimaryDeviceAttributes,
+                Query::PrimaryDeviceAttributes
+            ]
+        );
+    }
+
+    #[test]
+    fn without_lines_skips_text_but_not_split_sequences() {
+        let mut a = LineAssembler::without_lines();
+        a.feed(b"text \x1b[?20");
+        assert_eq!(a.bracketed_paste(), None);
+        a.feed(b"04h more text");
+        assert_eq!(a.bracketed_paste(), Some(true));
+        // An OSC split over chunks: its BEL terminator is no bell.
+        a.feed(b"x\x1b]0;ti");
+        a.feed(b"tle continues");
+        a.feed(b"\x07");
+        assert_eq!(a.bells(), 0);
+        a.feed(b"plain\x07");
+        assert_eq!(a.bells(), 1);
+        // A DCS string with a BEL inside it.
+        a.feed(b"\x1bPq");
+        a.feed(b"#0\x07;");
+        a.feed(b"\x1b\\after\x07");
+        assert_eq!(a.bells(), 1);
+        // Same results as with lines, over a mixed stream cut everywhere.
+        let stream = b"a\x07b\x1b]2;t\x07c\x1b[?2004hd\x1bP1$r\x07\x1b\\e\x1b[6n\x07";
+        for cut in 1..stream.len() {
+            let (x, y) = stream.split_at(cut);
+            let mut fast = LineAssembler::without_lines();
+            let mut full = LineAssembler::new();
+            let mut got = (0, None, 0);
+            let mut want = (0, None, 0);
+            for part in [x, y] {
+                fast.feed(part);
+                full.feed(part);
+                got.0 += fast.bells();
+                got.1 = fast.bracketed_paste().or(got.1);
+                got.2 += fast.queries().len();
+                want.0 += full.bells();
+                want.1 = full.bracketed_paste().or(want.1);
+                want.2 += full.queries().len();
+            }
+            assert_eq!(got, want, "cut at {cut}");
+            assert_eq!(want, (2, Some(true), 1), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn cursor_forward_becomes_spaces() {
+        let mut a = LineAssembler::new();
+        a.feed(b"a\x1b[3Cb\x1b[Cc\n");
+        assert_eq!(a.lines().collect::<Vec<_>>(), ["a   b c"]);
+    }
+
+    #[test]
+    fn unterminated_osc_does_not_swallow_forever() {
+        let mut a = LineAssembler::new();
+        a.feed(b"\x1b]0;");
+        let junk = vec![b'j'; (STUCK_LIMIT / PIECE + 1) * PIECE];
+        a.feed(&junk);
+        a.feed(b"after\n");
+        assert_eq!(a.lines().collect::<Vec<_>>(), ["after"]);
+    }
+}

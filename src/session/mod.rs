@@ -1,0 +1,575 @@
+//! Sessions in pseudo-terminals.
+//!
+//! [`spawn`] starts one attempt of a session in its own PTY (portable-pty) as the
+//! leader of a new process group. A reader thread copies every byte to the session's
+//! log and hands it to the frontend's [`OutputSink`]; it also watches the text for
+//! the bell, the `done_when` output pattern and the `attention` pattern, and reports
+//! those and the exit to the engine as [`SessionIo`] messages.
+
+mod procs;
+
+pub use procs::{become_subreaper, kill_all_descendants, reap_orphans, signal_name};
+
+use crate::ansi::LineAssembler;
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+use regex::Regex;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::mpsc::UnboundedSender;
+
+/// Where session output goes besides its log: the frontend.
+pub trait OutputSink: Send + Sync {
+    /// A fresh terminal for a new attempt of `session` (pane number order = plan index).
+    fn started(&self, _session: usize, _attempt: u32) {}
+    /// Bytes `session` wrote to its terminal (already written to its log). Called on
+    /// the session's reader thread; blocking here slows the session (backpressure).
+    /// Returns bytes to write back into the session's terminal: answers to terminal
+    /// queries such as a cursor position report (`CSI 6n`). Usually empty.
+    fn output(&self, session: usize, bytes: &[u8]) -> Vec<u8>;
+}
+
+/// An output sink that discards everything (used by `check` and tests).
+pub struct NullSink;
+
+impl OutputSink for NullSink {
+    fn output(&self, _session: usize, _bytes: &[u8]) -> Vec<u8> {
+        Vec::new()
+    }
+}
+
+/// Everything needed to start one attempt.
+pub struct SpawnRequest {
+    pub session: usize,
+    pub attempt: u32,
+    pub argv: Vec<String>,
+    pub cwd: PathBuf,
+    /// Added to the inherited environment (which loses `TMUX` and `TMUX_PANE`;
+    /// `TERM=xterm-256color` and `COLORTERM=truecolor` are set).
+    pub env: Vec<(String, String)>,
+    pub rows: u16,
+    pub cols: u16,
+    /// Appended to (all attempts share one log).
+    pub log: PathBuf,
+    pub done_output: Option<Regex>,
+    pub attention: Option<Regex>,
+}
+
+/// What a session's threads tell the engine.
+#[derive(Debug, Clone)]
+pub enum SessionIo {
+    /// The terminal bell rang.
+    Bell { session: usize, attempt: u32 },
+    /// The `done_when.output` pattern appeared in the output.
+    DoneMatched { session: usize, attempt: u32 },
+    /// The `attention` pattern is on the last line of output (true) or no longer (false).
+    Attention {
+        session: usize,
+        attempt: u32,
+        on: bool,
+    },
+    /// The process exited and every byte of its output has been read.
+    Exited {
+        session: usize,
+        attempt: u32,
+        exit_code: Option<i32>,
+        signal: Option<String>,
+    },
+}
+
+/// Shared with the reader thread: when output last arrived (ms since the UNIX epoch).
+pub type LastOutput = Arc<AtomicU64>;
+
+/// A running attempt.
+pub struct SessionHandle {
+    /// The session leader; also its process group id and session id.
+    pub pid: u32,
+    pub last_output: LastOutput,
+    /// Input for the writer thread (which may block on a child that does not read).
+    input: mpsc::Sender<Vec<u8>>,
+    /// A descriptor of the PTY master, for resizing.
+    master: File,
+    /// The child turned bracketed-paste mode on.
+    bracketed_paste: Arc<AtomicBool>,
+}
+
+/// Read the PTY master this much at a time.
+const READ_BUF: usize = 64 * 1024;
+/// After the child exited, report the exit once its output has been quiet this long
+/// even if the PTY has not reached EOF (a grandchild still holds the terminal).
+const EXIT_QUIET: Duration = Duration::from_millis(300);
+/// ... and in any case this long after the child exited.
+const EXIT_MAX_WAIT: Duration = Duration::from_secs(5);
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Start the attempt: the command runs in a new PTY of `req.rows` x `req.cols`, as
+/// the leader of its own session and process group, in `req.cwd`. Calls
+/// `sink.started(session, attempt)` once the process runs, before any of its output
+/// (callers need not). Errors (command
+/// not found or not executable, cwd missing, log not writable) are returned and
+/// nothing is left running; the engine writes them to the log.
+pub fn spawn(
+    req: SpawnRequest,
+    io: UnboundedSender<SessionIo>,
+    sink: Arc<dyn OutputSink>,
+) -> io::Result<SessionHandle> {
+    let SpawnRequest {
+        session,
+        attempt,
+        argv,
+        cwd,
+        env,
+        rows,
+        cols,
+        log,
+        done_output,
+        attention,
+    } = req;
+    if argv.is_empty() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
+    }
+    // portable-pty would silently fall back to $HOME.
+    if !cwd.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("working directory {} does not exist", cwd.display()),
+        ));
+    }
+    if let Some(dir) = log.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| io::Error::new(e.kind(), format!("log {}: {e}", log.display())))?;
+    }
+    let log_file = File::options()
+        .append(true)
+        .create(true)
+        .open(&log)
+        .map_err(|e| io::Error::new(e.kind(), format!("log {}: {e}", log.display())))?;
+
+    let pair = native_pty_system()
+        .openpty(PtySize {
+            rows,
+            cols,
+            pixel_width: 0,
+            pixel_height: 0,
+        })
+        .map_err(|e| io::Error::other(format!("cannot open a pseudo-terminal: {e:#}")))?;
+
+    let mut args: Vec<std::ffi::OsString> = argv.iter().map(Into::into).collect();
+    // Like execvp: a relative program path with a slash is relative to the cwd
+    // (portable-pty would look it up in PATH).
+    let prog = Path::new(&argv[0]);
+    if prog.is_relative() && argv[0].contains('/') {
+        args[0] = cwd.join(prog).into_os_string();
+    }
+    let mut cmd = CommandBuilder::from_argv(args);
+    cmd.cwd(&cwd);
+    cmd.env_remove("TMUX");
+    cmd.env_remove("TMUX_PANE");
+    cmd.env("TERM", "xterm-256color");
+    cmd.env("COLORTERM", "truecolor");
+    for (k, v) in &env {
+        cmd.env(k, v);
+    }
+
+    let pid = {
+        // Registered before the reaper can look at it (see procs).
+        let mut waited = procs::waited();
+        let child = pair.slave.spawn_command(cmd).map_err(|e| {
+            let msg = format!("{e:#}");
+            let kind = if msg.contains("not executable") || msg.contains("is a directory") {
+                io::ErrorKind::PermissionDenied
+            } else if msg.contains("exist") || msg.contains("No viable candidates") {
+                io::ErrorKind::NotFound
+            } else {
+                io::ErrorKind::Other
+            };
+            io::Error::new(kind, format!("cannot start {}: {msg}", argv[0]))
+        })?;
+        // Never 0 or 1: kill(-pid) must not hit our own group or everything.
+        let pid = match child.process_id() {
+            Some(pid) if pid > 1 => pid as i32,
+            _ => return Err(io::Error::other("the started process has no pid")),
+        };
+        waited.push(pid);
+        // Dropping a std Child neither kills nor waits: the waiter thread waits.
+        drop(child);
+        pid
+    };
+    // The parent must not hold the slave, or the master never sees EOF.
+    drop(pair.slave);
+
+    let dup = |what: &str| -> io::Result<File> {
+        let fd = pair
+            .master
+            .as_raw_fd()
+            .ok_or_else(|| io::Error::other("PTY master has no descriptor"))?;
+        // SAFETY: the master outlives this borrow; the clone is CLOEXEC and owned.
+        let owned = unsafe { BorrowedFd::borrow_raw(fd) }
+            .try_clone_to_owned()
+            .map_err(|e| io::Error::new(e.kind(), format!("PTY {what}: {e}")))?;
+        Ok(File::from(owned))
+    };
+    // If anything below fails, the child must not be left running.
+    let abandon = |e: io::Error| {
+        // SAFETY: plain kill(2) of the group we just created.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+        procs::unregister(pid);
+        let mut st = 0;
+        // SAFETY: waiting for our own child.
+        unsafe { libc::waitpid(pid, &mut st, 0) };
+        e
+    };
+    let (reader, writer, master) =
+        (|| Ok::<_, io::Error>((dup("reader")?, dup("writer")?, dup("control")?)))()
+            .map_err(abandon)?;
+    drop(pair.master);
+
+    let last_output: LastOutput = Arc::new(AtomicU64::new(now_ms()));
+    let bracketed_paste = Arc::new(AtomicBool::new(false));
+    let busy = Arc::new(AtomicBool::new(false));
+    let (input_tx, input_rx) = mpsc::channel::<Vec<u8>>();
+    let (done_tx, done_rx) = mpsc::channel::<()>();
+
+    std::thread::Builder::new()
+        .name(format!("pty-writer-{session}"))
+        .spawn(move || writer_thread(writer, input_rx))
+        .map_err(abandon)?;
+
+    // Before any output of this attempt reaches the sink.
+    sink.started(session, attempt);
+    let reader_ctx = Reader {
+        session,
+        attempt,
+        file: reader,
+        log: log_file,
+        log_path: log,
+        last_output: last_output.clone(),
+        busy: busy.clone(),
+        bracketed_paste: bracketed_paste.clone(),
+        io: io.clone(),
+        sink,
+        answers: input_tx.clone(),
+        scanner: Scanner::new(done_output, attention),
+        _done: done_tx,
+    };
+    std::thread::Builder::new()
+        .name(format!("pty-reader-{session}"))
+        .spawn(move || reader_ctx.run())
+        .map_err(abandon)?;
+
+    let last = last_output.clone();
+    let waiter = move || {
+        let (exit_code, signal) = wait_child(pid);
+        procs::unregister(pid);
+        let exited = Instant::now();
+        // Until the reader saw EOF (all output is in), or the grace is over.
+        while let Err(mpsc::RecvTimeoutError::Timeout) =
+            done_rx.recv_timeout(Duration::from_millis(50))
+        {
+            let quiet = !busy.load(Ordering::Acquire)
+                && now_ms().saturating_sub(last.load(Ordering::Acquire))
+                    >= EXIT_QUIET.as_millis() as u64;
+            let since = exited.elapsed();
+            if (quiet && since >= EXIT_QUIET) || since >= EXIT_MAX_WAIT {
+                break;
+            }
+        }
+        let _ = io.send(SessionIo::Exited {
+            session,
+            attempt,
+            exit_code,
+            signal,
+        });
+    };
+    if let Err(e) = std::thread::Builder::new()
+        .name(format!("pty-waiter-{session}"))
+        .spawn(waiter)
+    {
+        // The reader ends at EOF once the group is gone.
+        return Err(abandon(e));
+    }
+
+    Ok(SessionHandle {
+        pid: pid as u32,
+        last_output,
+        input: input_tx,
+        master,
+        bracketed_paste,
+    })
+}
+
+/// Wait for the child; (exit code, signal name).
+fn wait_child(pid: i32) -> (Option<i32>, Option<String>) {
+    loop {
+        let mut status = 0;
+        // SAFETY: waiting for our own child by pid.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        if r == pid {
+            if libc::WIFSIGNALED(status) {
+                return (None, Some(signal_name(libc::WTERMSIG(status))));
+            }
+            return (Some(libc::WEXITSTATUS(status)), None);
+        }
+        if r == -1 && io::Error::last_os_error().kind() == io::ErrorKind::Interrupted {
+            continue;
+        }
+        // ECHILD: someone else reaped it; the status is lost.
+        return (None, None);
+    }
+}
+
+fn writer_thread(mut pty: File, input: mpsc::Receiver<Vec<u8>>) {
+    while let Ok(bytes) = input.recv() {
+        if pty.write_all(&bytes).is_err() {
+            return; // the terminal is gone; senders now get an error
+        }
+    }
+}
+
+struct Reader {
+    session: usize,
+    attempt: u32,
+    file: File,
+    log: File,
+    log_path: PathBuf,
+    last_output: LastOutput,
+    busy: Arc<AtomicBool>,
+    bracketed_paste: Arc<AtomicBool>,
+    io: UnboundedSender<SessionIo>,
+    sink: Arc<dyn OutputSink>,
+    answers: mpsc::Sender<Vec<u8>>,
+    scanner: Scanner,
+    /// Dropped when the reader ends: tells the waiter all output is in.
+    _done: mpsc::Sender<()>,
+}
+
+impl Reader {
+    fn run(mut self) {
+        let mut buf = vec![0u8; READ_BUF];
+        let mut log_ok = true;
+        loop {
+            let n = match self.file.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(_) => break, // EIO: every slave descriptor is closed
+            };
+            self.busy.store(true, Ordering::Release);
+            let chunk = &buf[..n];
+            // Straight to the file, no buffering: the log is complete at any moment.
+            if let Err(e) = self.log.write_all(chunk) {
+                if log_ok {
+                    log_ok = false;
+                    eprintln!("flightdeck: writing {}: {e}", self.log_path.display());
+                }
+            } else {
+                log_ok = true;
+            }
+            self.last_output.store(now_ms(), Ordering::Release);
+            self.scan(chunk);
+            let answers = self.sink.output(self.session, chunk);
+            if !answers.is_empty() {
+                let _ = self.answers.send(answers);
+            }
+            self.busy.store(false, Ordering::Release);
+        }
+    }
+
+    fn scan(&mut self, chunk: &[u8]) {
+        let (session, attempt) = (self.session, self.attempt);
+        let found = self.scanner.scan(chunk);
+        if let Some(on) = found.bracketed_paste {
+            self.bracketed_paste.store(on, Ordering::Release);
+        }
+        if found.bell {
+            let _ = self.io.send(SessionIo::Bell { session, attempt });
+        }
+        if found.done {
+            let _ = self.io.send(SessionIo::DoneMatched { session, attempt });
+        }
+        if let Some(on) = found.attention {
+            let _ = self.io.send(SessionIo::Attention {
+                session,
+                attempt,
+                on,
+            });
+        }
+    }
+}
+
+/// What one chunk of output revealed.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Found {
+    bell: bool,
+    done: bool,
+    attention: Option<bool>,
+    bracketed_paste: Option<bool>,
+}
+
+/// Watches a session's output for the bell, the bracketed-paste mode and the
+/// `done_when.output` and `attention` patterns.
+struct Scanner {
+    asm: LineAssembler,
+    done: Option<Regex>,
+    attention: Option<Regex>,
+    attention_on: bool,
+    /// The last completed line (for `attention` when the partial line is empty).
+    last_line: String,
+}
+
+impl Scanner {
+    fn new(done: Option<Regex>, attention: Option<Regex>) -> Self {
+        // Text is only assembled when a pattern needs it.
+        let asm = if done.is_some() || attention.is_some() {
+            LineAssembler::new()
+        } else {
+            LineAssembler::without_lines()
+        };
+        Scanner {
+            asm,
+            done,
+            attention,
+            attention_on: false,
+            last_line: String::new(),
+        }
+    }
+
+    fn scan(&mut self, chunk: &[u8]) -> Found {
+        self.asm.feed(chunk);
+        let mut found = Found {
+            bell: self.asm.bells() > 0,
+            bracketed_paste: self.asm.bracketed_paste(),
+            ..Found::default()
+        };
+        if let Some(re) = &self.done
+            && (self.asm.lines().any(|l| re.is_match(l)) || re.is_match(self.asm.partial()))
+        {
+            found.done = true;
+            self.done = None; // reported once
+        }
+        if let Some(re) = &self.attention {
+            if let Some(l) = self.asm.last_line() {
+                self.last_line.clear();
+                self.last_line.push_str(l);
+            }
+            let last = if self.asm.partial().is_empty() {
+                &self.last_line
+            } else {
+                self.asm.partial()
+            };
+            let on = re.is_match(last);
+            if on != self.attention_on {
+                self.attention_on = on;
+                found.attention = Some(on);
+            }
+        }
+        found
+    }
+}
+
+impl SessionHandle {
+    /// Write bytes to the session's terminal (as if typed). Never blocks: a writer
+    /// thread delivers them. Fails once the terminal is gone.
+    pub fn write_input(&self, bytes: &[u8]) -> io::Result<()> {
+        self.input.send(bytes.to_vec()).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the session's terminal is closed",
+            )
+        })
+    }
+
+    /// Paste text as a terminal does: line ends become `\r`, and the text is wrapped in
+    /// bracketed-paste markers if the child turned that mode on (`CSI ? 2004 h`).
+    pub fn paste(&self, text: &str) -> io::Result<()> {
+        let body = text.replace("\r\n", "\r").replace('\n', "\r");
+        if self.bracketed_paste() {
+            // The text must not end the paste early.
+            let body = body.replace("\x1b[201~", "");
+            self.write_input(format!("\x1b[200~{body}\x1b[201~").as_bytes())
+        } else {
+            self.write_input(body.as_bytes())
+        }
+    }
+
+    /// Whether the child has bracketed-paste mode on.
+    pub fn bracketed_paste(&self) -> bool {
+        self.bracketed_paste.load(Ordering::Acquire)
+    }
+
+    /// Resize the terminal; the child's foreground process group gets SIGWINCH.
+    pub fn resize(&self, rows: u16, cols: u16) {
+        let ws = libc::winsize {
+            ws_row: rows,
+            ws_col: cols,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: TIOCSWINSZ reads a winsize from the pointer.
+        unsafe { libc::ioctl(self.master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+    }
+
+    /// Send `sig` to the session's whole process group (`kill(-pgid, sig)`).
+    pub fn signal_group(&self, sig: i32) {
+        // SAFETY: plain kill(2); the pid (> 1, checked at spawn) is a process group we
+        // created (pgid == pid).
+        unsafe { libc::kill(-(self.pid as i32), sig) };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scanner_reports_done_once_and_attention_transitions() {
+        let mut s = Scanner::new(
+            Some(Regex::new("ALL DONE").unwrap()),
+            Some(Regex::new(r"\[y/N\]").unwrap()),
+        );
+        assert_eq!(s.scan(b"working\n"), Found::default());
+        let f = s.scan(b"Continue? [y/");
+        assert_eq!(f.attention, None);
+        let f = s.scan(b"N] ");
+        assert_eq!(f.attention, Some(true));
+        assert_eq!(s.scan(b"y").attention, None, "same line, still matching");
+        assert_eq!(s.scan(b"\n").attention, None, "last line still the prompt");
+        assert_eq!(s.scan(b"next\n").attention, Some(false));
+        let f = s.scan(b"\x1b[1mALL ");
+        assert!(!f.done);
+        let f = s.scan(b"DONE\x1b[0m");
+        assert!(f.done, "partial line matches");
+        assert!(!s.scan(b"\nALL DONE\n").done, "reported once");
+        let f = s.scan(b"\x07\x1b[?2004h");
+        assert!(f.bell);
+        assert_eq!(f.bracketed_paste, Some(true));
+    }
+
+    #[test]
+    fn scanner_without_patterns_still_sees_bell_and_modes() {
+        let mut s = Scanner::new(None, None);
+        let f = s.scan(b"\x1b]0;title\x07text\x1b[?2004l");
+        assert!(!f.bell);
+        assert_eq!(f.bracketed_paste, Some(false));
+        assert!(s.scan(b"\x07").bell);
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_name(libc::SIGKILL), "SIGKILL");
+        assert_eq!(signal_name(libc::SIGTERM), "SIGTERM");
+        assert_eq!(signal_name(200), "SIG200");
+    }
+}
