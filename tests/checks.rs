@@ -1141,3 +1141,59 @@ fn watcher_reports_outputs_only_files_without_datasets() {
         },
     );
 }
+
+/// A file that keeps changing while it is read is `pending` while its owner runs (it
+/// is being written), is not cached, and is read again once it settles.
+#[test]
+fn file_changing_while_read_is_read_again_once_settled() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let t = tempfile::tempdir().unwrap();
+    let mut body = String::from("x\n");
+    for i in 0..400_000 {
+        body.push_str(&format!("{}\n", i % 10));
+    }
+    let path = write(t.path(), "growing.csv", &body);
+    let p = plan(
+        t.path(),
+        vec![ds(
+            "g",
+            "growing.csv",
+            &["row_count >= 400000", "sum(x) > 0"],
+        )],
+        vec![],
+        vec![],
+    );
+    let mut c = Checker::new(p);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                f.write_all(b"1\n").unwrap();
+                n += 1;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            n
+        })
+    };
+    let r = c.dataset(0, false);
+    assert_eq!(r[0].status, CheckStatus::Pending, "{}", r[0].message);
+    assert!(
+        r[0].message.contains("is being written"),
+        "{}",
+        r[0].message
+    );
+    let reads = c.file_reads();
+    assert_eq!(reads, 2, "read, then one retry");
+    stop.store(true, Ordering::Relaxed);
+    let appended = writer.join().unwrap();
+    let r = c.dataset(0, false);
+    expect(&r[0], CheckStatus::Pass, num((400_000 + appended) as f64));
+    assert_eq!(c.file_reads(), reads + 1);
+    c.dataset(0, true);
+    assert_eq!(c.file_reads(), reads + 1, "settled: cached");
+}
