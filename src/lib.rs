@@ -17,5 +17,6 @@ pub mod plan;
 pub mod record;
 pub mod schedule;
 pub mod session;
+pub mod sim;
 pub mod tui;
 pub mod watch;

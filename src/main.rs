@@ -1,3 +1,208 @@
-fn main() {
-    println!("flightdeck");
+//! The `flightdeck` command line (SPEC §1).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use flightdeck::engine::{self, RunOptions};
+use flightdeck::headless::{self, HeadlessSink};
+use flightdeck::plan::{self, Plan};
+use std::collections::BTreeMap;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(
+    name = "flightdeck",
+    version,
+    about = "A terminal control room for long multi-agent runs",
+    long_about = "Runs every session of a plan in its own terminal pane, in the order its \
+dependencies and phases allow; restarts what fails; watches the files they write; and holds \
+validation gates (files, row counts, budget sums, keys, date ranges, probes) before the next \
+phase starts. Headless with --no-tui for logs and CI."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run a plan: the control room on a terminal, headless otherwise.
+    Run {
+        plan: PathBuf,
+        /// Run headless even on a terminal.
+        #[arg(long)]
+        no_tui: bool,
+        /// Approve manual gates automatically.
+        #[arg(long)]
+        yes: bool,
+        /// Run just these sessions (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        only: Option<Vec<String>>,
+        /// Mark these sessions skipped (comma-separated).
+        #[arg(long, value_delimiter = ',')]
+        skip: Vec<String>,
+        /// Reuse a previous run's record (a run id or `latest`).
+        #[arg(long, value_name = "RUN_ID|latest")]
+        resume: Option<String>,
+        /// Set a plan variable (repeatable).
+        #[arg(long = "var", value_name = "KEY=VALUE")]
+        vars: Vec<String>,
+        /// At most N sessions at once.
+        #[arg(long, value_name = "N")]
+        max_parallel: Option<usize>,
+    },
+    /// Evaluate every dataset, probe and gate check once, now.
+    Check {
+        plan: PathBuf,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long = "var", value_name = "KEY=VALUE")]
+        vars: Vec<String>,
+    },
+    /// Parse and lint a plan and print its schedule; starts nothing.
+    Validate {
+        plan: PathBuf,
+        #[arg(long = "var", value_name = "KEY=VALUE")]
+        vars: Vec<String>,
+    },
+    /// Write the embedded demo plan and its simulated agents, then run it.
+    Demo {
+        #[arg(long)]
+        no_tui: bool,
+        /// Where to write the demo.
+        #[arg(long, default_value = "flightdeck-demo")]
+        dir: PathBuf,
+    },
+    /// Helpers the simulated agents use.
+    #[command(hide = true)]
+    Sim {
+        #[arg(trailing_var_arg = true)]
+        args: Vec<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut out = BTreeMap::new();
+    for v in vars {
+        let (k, val) = v
+            .split_once('=')
+            .ok_or_else(|| format!("--var `{v}`: expected KEY=VALUE"))?;
+        if k.is_empty() {
+            return Err(format!("--var `{v}`: the key is empty"));
+        }
+        out.insert(k.to_string(), val.to_string());
+    }
+    Ok(out)
+}
+
+fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
+    eprintln!("flightdeck: {msg}");
+    ExitCode::from(code)
+}
+
+fn load(path: &Path, vars: &[String]) -> Result<Plan, ExitCode> {
+    let vars = parse_vars(vars).map_err(|e| fail(2, e))?;
+    plan::load(path, &vars).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Cmd::Validate { plan, vars } => match load(&plan, &vars) {
+            Ok(p) => {
+                print!("{}", flightdeck::schedule::describe(&p));
+                ExitCode::SUCCESS
+            }
+            Err(code) => code,
+        },
+        Cmd::Check { plan, format, vars } => match load(&plan, &vars) {
+            Ok(p) => {
+                let (text, code) =
+                    flightdeck::checks::check_command(Arc::new(p), matches!(format, Format::Json));
+                print!("{text}");
+                ExitCode::from(code as u8)
+            }
+            Err(code) => code,
+        },
+        Cmd::Run {
+            plan,
+            no_tui,
+            yes,
+            only,
+            skip,
+            resume,
+            vars,
+            max_parallel,
+        } => match load(&plan, &vars) {
+            Ok(p) => {
+                let opts = RunOptions {
+                    yes,
+                    only,
+                    skip,
+                    resume,
+                    max_parallel,
+                    ..Default::default()
+                };
+                run(p, opts, no_tui)
+            }
+            Err(code) => code,
+        },
+        Cmd::Demo { no_tui, dir } => {
+            let path = match flightdeck::demo::write(&dir) {
+                Ok(p) => p,
+                Err(e) => {
+                    return fail(
+                        2,
+                        format!("cannot write the demo into {}: {e:#}", dir.display()),
+                    );
+                }
+            };
+            eprintln!("flightdeck: demo written to {}", dir.display());
+            match load(&path, &[]) {
+                Ok(p) => run(p, RunOptions::default(), no_tui),
+                Err(code) => code,
+            }
+        }
+        Cmd::Sim { args } => match args.as_slice() {
+            [cmd, input, output] if cmd == "csv2parquet" => {
+                match flightdeck::sim::csv_to_parquet(Path::new(input), Path::new(output)) {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(e) => fail(1, format!("{e:#}")),
+                }
+            }
+            _ => fail(2, "usage: flightdeck sim csv2parquet IN.csv OUT.parquet"),
+        },
+    }
+}
+
+fn run(plan: Plan, mut opts: RunOptions, no_tui: bool) -> ExitCode {
+    let plan = Arc::new(plan);
+    let tty = std::io::stdout().is_terminal();
+    if tty && !no_tui {
+        return match flightdeck::tui::run(plan, opts) {
+            Ok(code) => ExitCode::from(code as u8),
+            Err(e) => fail(2, format!("{e:#}")),
+        };
+    }
+    if !no_tui {
+        eprintln!("flightdeck: stdout is not a terminal; running headless");
+    }
+    opts.headless = true;
+    let color = tty && std::env::var_os("NO_COLOR").is_none();
+    let names = plan.sessions.iter().map(|s| s.name.clone()).collect();
+    let sink = Arc::new(HeadlessSink::new(names, color));
+    match engine::start(plan, opts, sink.clone()) {
+        Ok(handle) => ExitCode::from(headless::run(handle, &sink, color) as u8),
+        Err(e) => fail(2, format!("{e:#}")),
+    }
 }

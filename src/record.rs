@@ -1,1 +1,373 @@
-//! (stub)
+//! The run record (SPEC §4): `<root>/<records>/<RUN_ID>/` with `events.jsonl`,
+//! `logs/<session>.log`, `report.json`, `report.md`, `junit.xml`, and `latest`.
+
+use crate::checks::{CheckResult, CheckStatus, Measured, Severity};
+use crate::engine::Event;
+use crate::gates::Verdict;
+use anyhow::{Context, Result};
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt::Write as _;
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// A new run directory with its `logs/` and an open `events.jsonl`.
+pub struct Recorder {
+    pub run_id: String,
+    pub dir: PathBuf,
+    events: File,
+}
+
+impl Recorder {
+    /// Create `<records>/<RUN_ID>/` (RUN_ID sorts by start time) and point `latest` at it.
+    pub fn create(records: &Path) -> Result<Recorder> {
+        fs::create_dir_all(records)
+            .with_context(|| format!("cannot create records directory {}", records.display()))?;
+        let now = chrono::Local::now();
+        let base = now.format("%Y%m%d-%H%M%S").to_string();
+        // Two runs in the same second get a suffix; create_dir fails if taken.
+        let mut n = 0;
+        let (run_id, dir) = loop {
+            let id = if n == 0 {
+                base.clone()
+            } else {
+                format!("{base}-{n}")
+            };
+            let dir = records.join(&id);
+            match fs::create_dir(&dir) {
+                Ok(()) => break (id, dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot create run directory {}", dir.display()));
+                }
+            }
+        };
+        fs::create_dir(dir.join("logs"))
+            .with_context(|| format!("cannot create {}", dir.join("logs").display()))?;
+        let events = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join("events.jsonl"))
+            .with_context(|| format!("cannot write {}", dir.join("events.jsonl").display()))?;
+        let latest = records.join("latest");
+        let _ = fs::remove_file(&latest);
+        std::os::unix::fs::symlink(&run_id, &latest)
+            .with_context(|| format!("cannot update {}", latest.display()))?;
+        Ok(Recorder {
+            run_id,
+            dir,
+            events,
+        })
+    }
+
+    pub fn log_path(&self, session: &str) -> PathBuf {
+        self.dir.join("logs").join(format!("{session}.log"))
+    }
+
+    /// Append one event as one line; written at once so the file stays valid up
+    /// to its last line whatever happens next.
+    pub fn event(&mut self, ts: DateTime<Utc>, event: &Event) {
+        let mut value = serde_json::to_value(event).unwrap_or_default();
+        if let Some(obj) = value.as_object_mut() {
+            let mut line = serde_json::Map::new();
+            line.insert(
+                "ts".into(),
+                ts.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
+            );
+            line.extend(std::mem::take(obj));
+            value = serde_json::Value::Object(line);
+        }
+        let mut text = value.to_string();
+        text.push('\n');
+        let _ = self.events.write_all(text.as_bytes());
+    }
+}
+
+/// Resolve `latest` or a run id to a run directory.
+pub fn find_run(records: &Path, id: &str) -> Result<PathBuf> {
+    let dir = records.join(id);
+    if !dir.join("report.json").is_file() {
+        anyhow::bail!(
+            "no run record `{id}` with a report.json under {}",
+            records.display()
+        );
+    }
+    Ok(dir)
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SessionReport {
+    pub name: String,
+    pub state: String,
+    pub exit_code: Option<i32>,
+    pub attempts: u32,
+    pub duration_s: f64,
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GateReport {
+    pub name: String,
+    pub verdict: String,
+    pub approved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub run_id: String,
+    pub plan: String,
+    pub status: String,
+    pub exit_code: i32,
+    pub started: String,
+    pub finished: String,
+    pub sessions: Vec<SessionReport>,
+    pub checks: Vec<CheckResult>,
+    pub gates: Vec<GateReport>,
+}
+
+/// What `--resume` needs from an earlier report.
+#[derive(Debug, Deserialize)]
+pub struct PastReport {
+    pub sessions: Vec<SessionReport>,
+}
+
+pub fn read_past(dir: &Path) -> Result<PastReport> {
+    let path = dir.join("report.json");
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("{} is not a run report", path.display()))
+}
+
+pub fn write_reports(dir: &Path, report: &Report) -> Result<()> {
+    let json = serde_json::to_string_pretty(report)?;
+    fs::write(dir.join("report.json"), json + "\n")?;
+    fs::write(dir.join("report.md"), markdown(report))?;
+    fs::write(dir.join("junit.xml"), junit(report))?;
+    Ok(())
+}
+
+pub fn measured_text(m: &Measured) -> String {
+    match m {
+        Measured::Number(n) => format_number(*n),
+        Measured::Text(t) => t.clone(),
+        Measured::Null => "-".into(),
+    }
+}
+
+fn status_word(s: CheckStatus) -> &'static str {
+    match s {
+        CheckStatus::Pass => "pass",
+        CheckStatus::Fail => "FAIL",
+        CheckStatus::Error => "ERROR",
+        CheckStatus::Pending => "pending",
+    }
+}
+
+fn md_cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+pub fn markdown(r: &Report) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# flightdeck run {} — {}\n", r.run_id, r.plan);
+    let _ = writeln!(
+        s,
+        "**Status: {}** (exit {}) · started {} · finished {}\n",
+        r.status, r.exit_code, r.started, r.finished
+    );
+    let _ = writeln!(s, "## Sessions\n");
+    let _ = writeln!(s, "| session | state | exit | attempts | duration | log |");
+    let _ = writeln!(s, "|---|---|---|---|---|---|");
+    for x in &r.sessions {
+        let exit = x
+            .exit_code
+            .map(|c| c.to_string())
+            .unwrap_or_else(|| "-".into());
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {:.1}s | {} |",
+            x.name, x.state, exit, x.attempts, x.duration_s, x.log
+        );
+    }
+    if !r.gates.is_empty() {
+        let _ = writeln!(s, "\n## Gates\n");
+        let _ = writeln!(s, "| gate | verdict | approved |");
+        let _ = writeln!(s, "|---|---|---|");
+        for g in &r.gates {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} |",
+                g.name,
+                g.verdict,
+                if g.approved { "yes" } else { "-" }
+            );
+        }
+    }
+    if !r.checks.is_empty() {
+        let _ = writeln!(s, "\n## Checks\n");
+        let _ = writeln!(
+            s,
+            "| source | check | status | value | expected | message |"
+        );
+        let _ = writeln!(s, "|---|---|---|---|---|---|");
+        for c in &r.checks {
+            let sev = if c.severity == Severity::Warn {
+                " (warn)"
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                s,
+                "| {} | `{}` | {}{} | {} | {} | {} |",
+                md_cell(&c.source),
+                md_cell(&c.check),
+                status_word(c.status),
+                sev,
+                md_cell(&measured_text(&c.value)),
+                md_cell(&c.expected),
+                md_cell(&c.message)
+            );
+        }
+    }
+    s
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        match ch {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\n' && c != '\t' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+pub fn junit(r: &Report) -> String {
+    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let session_fail = r
+        .sessions
+        .iter()
+        .filter(|x| !matches!(x.state.as_str(), "succeeded" | "skipped"))
+        .count();
+    let check_fail = r
+        .checks
+        .iter()
+        .filter(|c| c.status != CheckStatus::Pass)
+        .count();
+    let _ = writeln!(
+        s,
+        "<testsuites name=\"{}\" tests=\"{}\" failures=\"{}\">",
+        xml_escape(&r.plan),
+        r.sessions.len() + r.checks.len(),
+        session_fail + check_fail
+    );
+    let _ = writeln!(
+        s,
+        "  <testsuite name=\"sessions\" tests=\"{}\" failures=\"{}\">",
+        r.sessions.len(),
+        session_fail
+    );
+    for x in &r.sessions {
+        let _ = write!(
+            s,
+            "    <testcase classname=\"sessions\" name=\"{}\" time=\"{:.3}\"",
+            xml_escape(&x.name),
+            x.duration_s
+        );
+        match x.state.as_str() {
+            "succeeded" => s.push_str("/>\n"),
+            "skipped" => s.push_str("><skipped/></testcase>\n"),
+            other => {
+                let _ = writeln!(
+                    s,
+                    "><failure message=\"{}\">exit {:?}, {} attempt(s), log {}</failure></testcase>",
+                    xml_escape(other),
+                    x.exit_code,
+                    x.attempts,
+                    xml_escape(&x.log)
+                );
+            }
+        }
+    }
+    s.push_str("  </testsuite>\n");
+    let _ = writeln!(
+        s,
+        "  <testsuite name=\"checks\" tests=\"{}\" failures=\"{}\">",
+        r.checks.len(),
+        check_fail
+    );
+    for c in &r.checks {
+        let _ = write!(
+            s,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            xml_escape(&c.source),
+            xml_escape(&c.check)
+        );
+        match (c.status, c.severity) {
+            (CheckStatus::Pass, _) => s.push_str("/>\n"),
+            (CheckStatus::Pending, _) => s.push_str("><skipped message=\"pending\"/></testcase>\n"),
+            (st, sev) => {
+                let tag = if st == CheckStatus::Error {
+                    "error"
+                } else {
+                    "failure"
+                };
+                let _ = writeln!(
+                    s,
+                    "><{tag} message=\"{}{}\">{}</{tag}></testcase>",
+                    if sev == Severity::Warn { "warn: " } else { "" },
+                    xml_escape(&c.message),
+                    xml_escape(&format!(
+                        "value {}, expected {}",
+                        measured_text(&c.value),
+                        c.expected
+                    ))
+                );
+            }
+        }
+    }
+    s.push_str("  </testsuite>\n</testsuites>\n");
+    s
+}
+
+impl GateReport {
+    pub fn new(name: &str, verdict: Verdict, approved: bool) -> Self {
+        GateReport {
+            name: name.to_string(),
+            verdict: verdict.as_str().to_string(),
+            approved,
+        }
+    }
+}
+
+/// `1987412.5` → `1,987,412.50`; integers without decimals.
+pub fn format_number(n: f64) -> String {
+    if !n.is_finite() {
+        return n.to_string();
+    }
+    let neg = n < 0.0;
+    let a = n.abs();
+    let (int, frac) = if a.fract() == 0.0 && a < 1e15 {
+        (format!("{a:.0}"), String::new())
+    } else {
+        let t = format!("{a:.2}");
+        let (i, f) = t.split_once('.').unwrap_or((&t, ""));
+        (i.to_string(), format!(".{f}"))
+    };
+    let mut out = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    format!("{}{out}{frac}", if neg { "-" } else { "" })
+}

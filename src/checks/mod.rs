@@ -4,9 +4,16 @@
 //! datasets, probes and gates, reading each file once for all the checks on it and
 //! never re-reading a file whose size and mtime did not change.
 
+mod eval;
+pub mod metrics;
 mod parse;
+pub mod read;
+pub mod report;
+pub mod text;
 
+pub use eval::{Checker, ProbeOutcome, run_command};
 pub use parse::{ParseError, parse};
+pub use report::{GateReport, check_command, evaluate_all};
 
 use chrono::NaiveDate;
 use serde::Serialize;

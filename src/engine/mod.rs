@@ -11,7 +11,6 @@ mod events;
 pub use events::*;
 
 use crate::plan::Plan;
-use crate::session::OutputSink;
 use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
@@ -44,3 +43,8 @@ pub struct RunHandle {
     /// Ends with `Event::RunFinished`, after which the record is complete.
     pub events: UnboundedReceiver<Event>,
 }
+
+mod checker;
+mod run;
+
+pub use run::{ensure_worktree, start};

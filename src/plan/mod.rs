@@ -13,7 +13,7 @@ use crate::checks::Check;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// A plan error: where and what. Displayed as `file:line:col: message`.
@@ -215,12 +215,12 @@ pub struct DatasetSpec {
 }
 
 impl DatasetSpec {
-    /// The directory a dataset is read in: root, or the owner's worktree.
-    pub fn base_dir<'a>(&self, plan: &'a Plan) -> &'a Path {
-        match self.owner {
-            Some(o) if plan.sessions[o].worktree.is_some() => &plan.sessions[o].cwd,
-            _ => &plan.root,
-        }
+    /// The directory a dataset is read in: root, or the owner's worktree (its top,
+    /// not the owner's `cwd` inside it: dataset paths are relative to root).
+    pub fn base_dir(&self, plan: &Plan) -> PathBuf {
+        self.owner
+            .and_then(|o| plan.worktree_dir(o))
+            .unwrap_or_else(|| plan.root.clone())
     }
 }
 
@@ -253,6 +253,64 @@ pub struct GateSpec {
 }
 
 impl Plan {
+    /// `<root>/.flightdeck/worktrees/<name>` for a session with a `worktree`.
+    pub fn worktree_dir(&self, session: usize) -> Option<PathBuf> {
+        let s = &self.sessions[session];
+        s.worktree.as_ref().map(|_| {
+            self.root
+                .join(".flightdeck")
+                .join("worktrees")
+                .join(&s.name)
+        })
+    }
+
+    /// The name of a session or gate.
+    pub fn node_name(&self, node: DepTarget) -> &str {
+        match node {
+            DepTarget::Session(i) => &self.sessions[i].name,
+            DepTarget::Gate(i) => &self.gates[i].name,
+        }
+    }
+
+    /// Datasets a gate reads: those in its `datasets` and those its own checks name.
+    pub fn gate_reads(&self, gate: usize) -> Vec<usize> {
+        let g = &self.gates[gate];
+        let mut out = g.datasets.clone();
+        for c in &g.checks {
+            for src in load::check_sources(&c.check) {
+                if let Some(d) = self.dataset_index(src)
+                    && !out.contains(&d)
+                {
+                    out.push(d);
+                }
+            }
+        }
+        out
+    }
+
+    /// Everything a session or gate waits for: its `after` entries and, for a gate,
+    /// the owners of the datasets it reads (their checks stay pending until the owner
+    /// ends, so this counts as `Finished`).
+    pub fn waits_for(&self, node: DepTarget) -> Vec<(DepTarget, DepKind)> {
+        let mut out: Vec<(DepTarget, DepKind)> = Vec::new();
+        let after = match node {
+            DepTarget::Session(i) => &self.sessions[i].after,
+            DepTarget::Gate(i) => &self.gates[i].after,
+        };
+        out.extend(after.iter().map(|d| (d.target, d.kind)));
+        if let DepTarget::Gate(g) = node {
+            for d in self.gate_reads(g) {
+                if let Some(o) = self.datasets[d].owner {
+                    let t = DepTarget::Session(o);
+                    if !out.iter().any(|(x, _)| *x == t) {
+                        out.push((t, DepKind::Finished));
+                    }
+                }
+            }
+        }
+        out
+    }
+
     pub fn session_index(&self, name: &str) -> Option<usize> {
         self.sessions.iter().position(|s| s.name == name)
     }

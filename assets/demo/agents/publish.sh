@@ -1,0 +1,26 @@
+#!/bin/sh
+# Simulated agent: writes the report people read.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/lib.sh"
+banner "publish" "→ data/out/report.md"
+mkdir -p data/out
+out=data/out/report.md
+tool Read "data/clean/monthly.csv" "12 months"
+tool Read "data/clean/orders_clean.csv" "$(rows data/clean/orders_clean.csv) orders in GBP"
+say "Drafting the report."
+progress "writing report.md" 4
+{
+    echo "# 2025 orders and media spend"
+    echo
+    awk -F, 'NR > 1 { n++; gbp += $7 } END { printf "%d orders, £%.2f revenue (GBP).\n", n, gbp }' \
+        data/clean/orders_clean.csv
+    echo
+    echo "| month | orders | revenue | spend | ROAS |"
+    echo "|---|---:|---:|---:|---:|"
+    awk -F, 'NR > 1 { printf "| %s | %d | %.0f | %.0f | %.2f |\n", substr($1, 1, 7), $2, $3, $4, $5 }' \
+        data/clean/monthly.csv
+} > "$out.tmp"
+mv "$out.tmp" "$out"
+wrote "$out"
+finish "report published"

@@ -1,0 +1,558 @@
+//! What the control room knows of a run: the plan plus every engine event so far.
+
+use crate::checks::{CheckResult, CheckStatus};
+use crate::engine::{Activity, Event, SessionState};
+use crate::gates::Verdict;
+use crate::plan::{Approval, DepKind, DepTarget, Plan};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Recent file changes kept for the panel.
+const FILES_KEPT: usize = 50;
+
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub state: SessionState,
+    /// Current (or last) attempt; 0 before the first start.
+    pub attempt: u32,
+    pub pid: Option<u32>,
+    /// When the current attempt started.
+    pub started_at: Option<Instant>,
+    /// When the current attempt's process exited (elapsed stops there).
+    pub ended_at: Option<Instant>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<String>,
+    /// Only meaningful while running.
+    pub activity: Option<Activity>,
+    /// Restart backoff: when the next attempt is due.
+    pub restart_at: Option<Instant>,
+    /// Not part of this run (`--only`).
+    pub excluded: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct GateView {
+    pub verdict: Option<Verdict>,
+    pub approved: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct CheckView {
+    pub result: CheckResult,
+    pub at: Instant,
+}
+
+/// What a pending session waits for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub raw: String,
+}
+
+pub struct RunView {
+    pub plan: Arc<Plan>,
+    pub run_id: String,
+    pub started: Instant,
+    pub sessions: Vec<SessionView>,
+    pub gates: Vec<GateView>,
+    /// Check results in order of first appearance, keyed by (source, check).
+    pub checks: Vec<CheckView>,
+    check_index: HashMap<(String, String), usize>,
+    /// Newest first: (when, path).
+    pub files: VecDeque<(Instant, String)>,
+    /// (status, exit code, when).
+    pub finished: Option<(String, i32, Instant)>,
+}
+
+/// What applying an event means for the screen beyond redrawing.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Effects {
+    /// A session just started needing input: ring the bell once.
+    pub bell: bool,
+    /// Which sessions get panes may have changed.
+    pub relayout: bool,
+}
+
+impl RunView {
+    pub fn new(plan: Arc<Plan>, run_id: String, only: Option<&[String]>, now: Instant) -> Self {
+        let sessions = plan
+            .sessions
+            .iter()
+            .map(|s| SessionView {
+                state: SessionState::Pending,
+                attempt: 0,
+                pid: None,
+                started_at: None,
+                ended_at: None,
+                exit_code: None,
+                signal: None,
+                activity: None,
+                restart_at: None,
+                excluded: only.is_some_and(|o| !o.iter().any(|n| n == &s.name)),
+            })
+            .collect();
+        let gates = plan
+            .gates
+            .iter()
+            .map(|_| GateView {
+                verdict: None,
+                approved: false,
+            })
+            .collect();
+        RunView {
+            plan,
+            run_id,
+            started: now,
+            sessions,
+            gates,
+            checks: Vec::new(),
+            check_index: HashMap::new(),
+            files: VecDeque::new(),
+            finished: None,
+        }
+    }
+
+    fn session(&self, name: &str) -> Option<usize> {
+        self.plan.session_index(name)
+    }
+
+    /// Apply one engine event received at `now`.
+    pub fn apply(&mut self, ev: &Event, now: Instant) -> Effects {
+        let mut fx = Effects::default();
+        match ev {
+            Event::RunStarted { run_id, .. } => {
+                self.run_id = run_id.clone();
+            }
+            Event::SessionStarted {
+                session,
+                attempt,
+                pid,
+            } => {
+                if let Some(i) = self.session(session) {
+                    let s = &mut self.sessions[i];
+                    s.attempt = *attempt;
+                    s.pid = Some(*pid);
+                    s.started_at = Some(now);
+                    s.ended_at = None;
+                    s.exit_code = None;
+                    s.signal = None;
+                    s.restart_at = None;
+                    s.activity = Some(Activity::Working);
+                    s.state = SessionState::Running;
+                    fx.relayout = true;
+                }
+            }
+            Event::SessionExited {
+                session,
+                attempt,
+                exit_code,
+                signal,
+                ..
+            } => {
+                if let Some(i) = self.session(session) {
+                    let s = &mut self.sessions[i];
+                    if *attempt == s.attempt {
+                        s.ended_at = Some(now);
+                        s.exit_code = *exit_code;
+                        s.signal = signal.clone();
+                        s.pid = None;
+                        s.activity = None;
+                    }
+                }
+            }
+            Event::SessionRestarting {
+                session, delay_s, ..
+            } => {
+                if let Some(i) = self.session(session) {
+                    let s = &mut self.sessions[i];
+                    s.restart_at = Some(now + Duration::from_secs_f64(delay_s.max(0.0)));
+                    s.state = SessionState::Restarting;
+                    s.activity = None;
+                }
+            }
+            Event::SessionState { session, state } => {
+                if let Some(i) = self.session(session) {
+                    let s = &mut self.sessions[i];
+                    if s.state != *state {
+                        fx.relayout = true;
+                    }
+                    s.state = *state;
+                    if *state != SessionState::Running {
+                        s.activity = None;
+                    } else if s.activity.is_none() {
+                        s.activity = Some(Activity::Working);
+                    }
+                    if *state != SessionState::Restarting {
+                        s.restart_at = None;
+                    }
+                    if state.is_finished() && s.started_at.is_some() && s.ended_at.is_none() {
+                        s.ended_at = Some(now);
+                    }
+                }
+            }
+            Event::SessionActivity { session, activity } => {
+                if let Some(i) = self.session(session) {
+                    let s = &mut self.sessions[i];
+                    if *activity == Activity::NeedsInput && s.activity != Some(Activity::NeedsInput)
+                    {
+                        fx.bell = true;
+                    }
+                    s.activity = Some(*activity);
+                }
+            }
+            Event::FileChanged { path } => {
+                self.files.retain(|(_, p)| p != path);
+                self.files.push_front((now, path.clone()));
+                self.files.truncate(FILES_KEPT);
+            }
+            Event::CheckResult(r) => {
+                let key = (r.source.clone(), r.check.clone());
+                let view = CheckView {
+                    result: r.clone(),
+                    at: now,
+                };
+                match self.check_index.get(&key) {
+                    Some(&i) => self.checks[i] = view,
+                    None => {
+                        self.check_index.insert(key, self.checks.len());
+                        self.checks.push(view);
+                    }
+                }
+            }
+            Event::GateResult { gate, verdict } => {
+                if let Some(g) = self.plan.gate_index(gate) {
+                    let gv = &mut self.gates[g];
+                    // A new evaluation needs a new approval unless it still passes.
+                    if !matches!(verdict, Verdict::Pass | Verdict::Conditional) {
+                        gv.approved = false;
+                    }
+                    gv.verdict = Some(*verdict);
+                }
+            }
+            Event::GateApproved { gate, .. } => {
+                if let Some(g) = self.plan.gate_index(gate) {
+                    self.gates[g].approved = true;
+                }
+            }
+            Event::RunFinished {
+                status, exit_code, ..
+            } => {
+                self.finished = Some((status.clone(), *exit_code, now));
+                fx.relayout = true;
+            }
+        }
+        fx
+    }
+
+    /// Elapsed time of the run.
+    pub fn elapsed(&self, now: Instant) -> Duration {
+        let end = self.finished.as_ref().map(|f| f.2).unwrap_or(now);
+        end.saturating_duration_since(self.started)
+    }
+
+    /// Elapsed time of a session's current attempt.
+    pub fn session_elapsed(&self, i: usize, now: Instant) -> Option<Duration> {
+        let s = &self.sessions[i];
+        let start = s.started_at?;
+        Some(s.ended_at.unwrap_or(now).saturating_duration_since(start))
+    }
+
+    /// Sessions per state, in state order, leaving out zero counts.
+    pub fn counts(&self) -> Vec<(SessionState, usize)> {
+        use SessionState::*;
+        [
+            Running, Restarting, Pending, Succeeded, Failed, Stopped, Skipped, Blocked,
+        ]
+        .into_iter()
+        .map(|st| {
+            (
+                st,
+                self.sessions
+                    .iter()
+                    .filter(|s| !s.excluded && s.state == st)
+                    .count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+    }
+
+    /// Sessions whose process is alive (or about to restart).
+    pub fn running(&self) -> usize {
+        self.sessions
+            .iter()
+            .filter(|s| matches!(s.state, SessionState::Running | SessionState::Restarting))
+            .count()
+    }
+
+    pub fn needs_input(&self, i: usize) -> bool {
+        self.sessions[i].state == SessionState::Running
+            && self.sessions[i].activity == Some(Activity::NeedsInput)
+    }
+
+    /// A gate passed (and, if manual, approved): dependents may go.
+    pub fn gate_open(&self, g: usize) -> bool {
+        let spec = &self.plan.gates[g];
+        let gv = &self.gates[g];
+        let passed = match gv.verdict {
+            Some(Verdict::Pass) => true,
+            Some(Verdict::Conditional) => spec.allow_conditional,
+            _ => false,
+        };
+        passed && (spec.approval == Approval::Auto || gv.approved)
+    }
+
+    /// The gate passed but waits for a person.
+    pub fn awaiting_approval(&self, g: usize) -> bool {
+        let spec = &self.plan.gates[g];
+        let gv = &self.gates[g];
+        let passed = match gv.verdict {
+            Some(Verdict::Pass) => true,
+            Some(Verdict::Conditional) => spec.allow_conditional,
+            _ => false,
+        };
+        spec.approval == Approval::Manual && passed && !gv.approved
+    }
+
+    /// Gates awaiting approval, in plan order.
+    pub fn gates_awaiting(&self) -> Vec<usize> {
+        (0..self.gates.len())
+            .filter(|&g| self.awaiting_approval(g))
+            .collect()
+    }
+
+    /// What a pending session still waits for (its unmet `after` entries).
+    pub fn waits_for(&self, i: usize) -> Vec<Wait> {
+        let s = &self.sessions[i];
+        if s.state != SessionState::Pending {
+            return Vec::new();
+        }
+        self.plan.sessions[i]
+            .after
+            .iter()
+            .filter(|d| !self.dep_met(d.target, d.kind))
+            .map(|d| Wait { raw: d.raw.clone() })
+            .collect()
+    }
+
+    fn dep_met(&self, target: DepTarget, kind: DepKind) -> bool {
+        match target {
+            DepTarget::Session(j) => {
+                let o = &self.sessions[j];
+                if o.excluded {
+                    return true;
+                }
+                match kind {
+                    DepKind::Succeeded => o.state.satisfies(),
+                    DepKind::Started => o.attempt > 0 || o.state != SessionState::Pending,
+                    DepKind::Finished => o.state.is_finished(),
+                }
+            }
+            DepTarget::Gate(g) => self.gate_open(g),
+        }
+    }
+
+    /// Counts of check results by status (pass, fail incl. error, pending).
+    pub fn check_counts(&self) -> (usize, usize, usize) {
+        let mut c = (0, 0, 0);
+        for v in &self.checks {
+            match v.result.status {
+                CheckStatus::Pass => c.0 += 1,
+                CheckStatus::Fail | CheckStatus::Error => c.1 += 1,
+                CheckStatus::Pending => c.2 += 1,
+            }
+        }
+        c
+    }
+}
+
+/// `3s`, `4m05s`, `2h03m`.
+pub fn fmt_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 60 {
+        format!("{s}s")
+    } else if s < 3600 {
+        format!("{}m{:02}s", s / 60, s % 60)
+    } else {
+        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
+    }
+}
+
+/// `00:12:34` for the status line.
+pub fn fmt_clock(d: Duration) -> String {
+    let s = d.as_secs();
+    format!("{:02}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::fixtures::{G, S, plan};
+
+    fn view(only: Option<&[String]>) -> (RunView, Instant) {
+        let p = Arc::new(plan(
+            "p",
+            &[
+                S("a", None, &[]),
+                S("b", None, &["a:started"]),
+                S("c", None, &["a:finished", "g"]),
+                S("d", None, &["b"]),
+            ],
+            &[G("g", &["a"], true, true)],
+            None,
+        ));
+        let t = Instant::now();
+        (RunView::new(p, "r".into(), only, t), t)
+    }
+
+    fn st(v: &mut RunView, s: &str, state: SessionState, t: Instant) {
+        v.apply(
+            &Event::SessionState {
+                session: s.into(),
+                state,
+            },
+            t,
+        );
+    }
+
+    #[test]
+    fn waits_follow_dependency_kinds() {
+        let (mut v, t) = view(None);
+        assert_eq!(
+            v.waits_for(1),
+            vec![Wait {
+                raw: "a:started".into()
+            }]
+        );
+        v.apply(
+            &Event::SessionStarted {
+                session: "a".into(),
+                attempt: 1,
+                pid: 5,
+            },
+            t,
+        );
+        assert!(v.waits_for(1).is_empty());
+        assert_eq!(v.waits_for(2).len(), 2);
+        st(&mut v, "a", SessionState::Failed, t);
+        assert_eq!(v.waits_for(2), vec![Wait { raw: "g".into() }]);
+        // CONDITIONAL opens a gate that allows it, once approved (manual).
+        v.apply(
+            &Event::GateResult {
+                gate: "g".into(),
+                verdict: Verdict::Conditional,
+            },
+            t,
+        );
+        assert_eq!(v.gates_awaiting(), vec![0]);
+        v.apply(
+            &Event::GateApproved {
+                gate: "g".into(),
+                by: "user".into(),
+            },
+            t,
+        );
+        assert!(v.waits_for(2).is_empty());
+        assert!(v.gates_awaiting().is_empty());
+        // A later FAIL needs a new approval after it passes again.
+        v.apply(
+            &Event::GateResult {
+                gate: "g".into(),
+                verdict: Verdict::Fail,
+            },
+            t,
+        );
+        v.apply(
+            &Event::GateResult {
+                gate: "g".into(),
+                verdict: Verdict::Pass,
+            },
+            t,
+        );
+        assert_eq!(v.gates_awaiting(), vec![0]);
+        // Running sessions wait for nothing.
+        st(&mut v, "d", SessionState::Running, t);
+        assert!(v.waits_for(3).is_empty());
+    }
+
+    #[test]
+    fn sessions_outside_only_are_satisfied_and_not_counted() {
+        let only = vec!["d".to_string()];
+        let (v, _) = view(Some(&only));
+        assert!(v.sessions[1].excluded);
+        assert!(v.waits_for(3).is_empty());
+        assert_eq!(v.counts(), vec![(SessionState::Pending, 1)]);
+    }
+
+    #[test]
+    fn checks_are_replaced_by_key_and_files_deduplicated() {
+        let (mut v, t) = view(None);
+        let r = |status| {
+            Event::CheckResult(CheckResult {
+                source: "ds".into(),
+                check: "exists".into(),
+                severity: crate::checks::Severity::Error,
+                status,
+                value: crate::checks::Measured::Null,
+                expected: String::new(),
+                message: String::new(),
+                provisional: false,
+            })
+        };
+        v.apply(&r(CheckStatus::Pending), t);
+        v.apply(&r(CheckStatus::Pass), t);
+        assert_eq!(v.checks.len(), 1);
+        assert_eq!(v.check_counts(), (1, 0, 0));
+        for p in ["x", "y", "x"] {
+            v.apply(&Event::FileChanged { path: p.into() }, t);
+        }
+        let files: Vec<&str> = v.files.iter().map(|f| f.1.as_str()).collect();
+        assert_eq!(files, vec!["x", "y"]);
+    }
+
+    #[test]
+    fn elapsed_stops_at_exit_and_restarts_with_attempt() {
+        let (mut v, t) = view(None);
+        let s = |n| t + Duration::from_secs(n);
+        v.apply(
+            &Event::SessionStarted {
+                session: "a".into(),
+                attempt: 1,
+                pid: 1,
+            },
+            s(0),
+        );
+        v.apply(
+            &Event::SessionExited {
+                session: "a".into(),
+                attempt: 1,
+                exit_code: Some(1),
+                signal: None,
+                duration_s: 5.0,
+            },
+            s(5),
+        );
+        assert_eq!(v.session_elapsed(0, s(100)), Some(Duration::from_secs(5)));
+        v.apply(
+            &Event::SessionRestarting {
+                session: "a".into(),
+                attempt: 2,
+                delay_s: 2.0,
+            },
+            s(5),
+        );
+        assert_eq!(v.sessions[0].restart_at, Some(s(7)));
+        v.apply(
+            &Event::SessionStarted {
+                session: "a".into(),
+                attempt: 2,
+                pid: 2,
+            },
+            s(7),
+        );
+        assert_eq!(v.session_elapsed(0, s(10)), Some(Duration::from_secs(3)));
+        assert_eq!(v.sessions[0].attempt, 2);
+        assert_eq!(fmt_duration(Duration::from_secs(3725)), "1h02m");
+        assert_eq!(fmt_clock(Duration::from_secs(3725)), "01:02:05");
+    }
+}

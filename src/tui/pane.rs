@@ -1,0 +1,819 @@
+//! One terminal emulator per session (alacritty_terminal), fed on the session's reader
+//! thread through [`Screens`] (the engine's [`OutputSink`]) and drawn by the UI.
+//!
+//! Containment: the emulator keeps everything a session writes inside its grid. Titles,
+//! clipboard requests and bells become listener events that are dropped here; only
+//! the grid's printable cells ever reach the real terminal. Replies to terminal
+//! queries (cursor position, device attributes, mode reports, colours, text area
+//! size) are collected and returned to the engine to write back into the PTY.
+
+use crate::session::OutputSink;
+use alacritty_terminal::event::{Event as TermEvent, EventListener, WindowSize};
+use alacritty_terminal::grid::{Dimensions, Scroll};
+use alacritty_terminal::index::{Column, Line, Point};
+use alacritty_terminal::term::cell::Flags;
+use alacritty_terminal::term::{Config, Term, TermMode};
+use alacritty_terminal::vte::ansi::{Color as AColor, CursorShape, NamedColor, Processor, Rgb};
+use ratatui::buffer::Buffer;
+use ratatui::layout::Rect;
+use ratatui::style::{Color, Modifier, Style};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+/// Lines of scrollback kept per pane.
+pub const DEFAULT_SCROLLBACK: usize = 10_000;
+
+/// The longest OSC string passed to the parser; the rest of an overlong one is dropped
+/// (vte buffers OSC strings without limit when built with `std`).
+const MAX_OSC: usize = 4096;
+
+/// Size of a terminal grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub rows: u16,
+    pub cols: u16,
+}
+
+impl Dimensions for Size {
+    fn total_lines(&self) -> usize {
+        self.rows as usize
+    }
+    fn screen_lines(&self) -> usize {
+        self.rows as usize
+    }
+    fn columns(&self) -> usize {
+        self.cols as usize
+    }
+}
+
+/// Collects the emulator's events while it parses; drained after each chunk.
+#[derive(Clone, Default)]
+struct Listener {
+    events: Arc<Mutex<Vec<TermEvent>>>,
+}
+
+impl EventListener for Listener {
+    fn send_event(&self, event: TermEvent) {
+        match event {
+            // Only events that need an answer in the PTY are kept.
+            TermEvent::PtyWrite(_)
+            | TermEvent::ColorRequest(..)
+            | TermEvent::TextAreaSizeRequest(_) => {
+                if let Ok(mut v) = self.events.lock() {
+                    v.push(event)
+                }
+            }
+            // Titles, clipboard, bell, cursor blink...: contained (dropped).
+            _ => {}
+        }
+    }
+}
+
+/// Tracks OSC strings across chunks so an unterminated one cannot grow the parser's
+/// buffer without bound.
+#[derive(Default)]
+struct OscCap {
+    state: OscState,
+}
+
+#[derive(Default, Clone, Copy, PartialEq, Eq)]
+enum OscState {
+    #[default]
+    Ground,
+    Esc,
+    Osc(usize),
+}
+
+impl OscCap {
+    /// Returns the bytes to pass on: borrowed unless something had to be dropped.
+    fn filter<'a>(&mut self, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
+        let mut out: Option<Vec<u8>> = None;
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            match self.state {
+                OscState::Ground => {
+                    // Fast path: skip to the next ESC.
+                    match memchr::memchr(0x1b, &bytes[i..]) {
+                        Some(p) => {
+                            if let Some(o) = out.as_mut() {
+                                o.extend_from_slice(&bytes[i..i + p + 1]);
+                            }
+                            i += p + 1;
+                            self.state = OscState::Esc;
+                            continue;
+                        }
+                        None => {
+                            if let Some(o) = out.as_mut() {
+                                o.extend_from_slice(&bytes[i..]);
+                            }
+                            break;
+                        }
+                    }
+                }
+                OscState::Esc => {
+                    self.state = match b {
+                        b']' => OscState::Osc(0),
+                        0x1b => OscState::Esc,
+                        _ => OscState::Ground,
+                    };
+                }
+                OscState::Osc(n) => match b {
+                    0x07 | 0x18 | 0x1a => self.state = OscState::Ground,
+                    0x1b => self.state = OscState::Esc,
+                    _ => {
+                        if n >= MAX_OSC {
+                            // Drop this byte.
+                            out.get_or_insert_with(|| bytes[..i].to_vec());
+                            i += 1;
+                            continue;
+                        }
+                        self.state = OscState::Osc(n + 1);
+                    }
+                },
+            }
+            if let Some(o) = out.as_mut() {
+                o.push(b);
+            }
+            i += 1;
+        }
+        match out {
+            Some(v) => std::borrow::Cow::Owned(v),
+            None => std::borrow::Cow::Borrowed(bytes),
+        }
+    }
+}
+
+/// One session's terminal.
+pub struct Pane {
+    term: Term<Listener>,
+    parser: Processor,
+    listener: Listener,
+    osc: OscCap,
+    size: Size,
+    scrollback: usize,
+    /// Attempt this terminal belongs to (0: nothing started yet).
+    pub attempt: u32,
+}
+
+fn config(scrollback: usize) -> Config {
+    Config {
+        scrolling_history: scrollback,
+        osc52: alacritty_terminal::term::Osc52::Disabled,
+        kitty_keyboard: false,
+        ..Config::default()
+    }
+}
+
+impl Pane {
+    pub fn new(rows: u16, cols: u16, scrollback: usize) -> Pane {
+        let size = Size {
+            rows: rows.max(1),
+            cols: cols.max(2),
+        };
+        let listener = Listener::default();
+        Pane {
+            term: Term::new(config(scrollback), &size, listener.clone()),
+            parser: Processor::new(),
+            listener,
+            osc: OscCap::default(),
+            size,
+            scrollback,
+            attempt: 0,
+        }
+    }
+
+    /// A fresh terminal (new attempt), same size.
+    pub fn reset(&mut self, attempt: u32) {
+        *self = Pane::new(self.size.rows, self.size.cols, self.scrollback);
+        self.attempt = attempt;
+    }
+
+    pub fn size(&self) -> Size {
+        self.size
+    }
+
+    /// Resize the grid (the PTY is resized by the engine on `Command::Resize`).
+    pub fn resize(&mut self, rows: u16, cols: u16) {
+        let size = Size {
+            rows: rows.max(1),
+            cols: cols.max(2),
+        };
+        if size != self.size {
+            self.size = size;
+            self.term.resize(size);
+        }
+    }
+
+    /// Parse output; returns the replies to write back into the PTY.
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
+        let bytes = self.osc.filter(bytes);
+        self.parser.advance(&mut self.term, &bytes);
+        self.replies()
+    }
+
+    /// End a synchronized update (DEC mode 2026) whose time is up; true if one was.
+    pub fn expire_sync(&mut self, now: Instant) -> bool {
+        match self.parser.sync_timeout().sync_timeout() {
+            Some(t) if t <= now => {
+                self.parser.stop_sync(&mut self.term);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// When a synchronized update in progress must be ended at the latest.
+    pub fn sync_deadline(&self) -> Option<Instant> {
+        self.parser.sync_timeout().sync_timeout()
+    }
+
+    fn replies(&mut self) -> Vec<u8> {
+        let events = match self.listener.events.lock() {
+            Ok(mut v) if !v.is_empty() => std::mem::take(&mut *v),
+            _ => return Vec::new(),
+        };
+        let mut out = Vec::new();
+        for e in events {
+            match e {
+                TermEvent::PtyWrite(s) => out.extend_from_slice(s.as_bytes()),
+                TermEvent::ColorRequest(index, fmt) => {
+                    let rgb = self.term.colors()[index].unwrap_or_else(|| default_rgb(index));
+                    out.extend_from_slice(fmt(rgb).as_bytes());
+                }
+                TermEvent::TextAreaSizeRequest(fmt) => {
+                    let ws = WindowSize {
+                        num_lines: self.size.rows,
+                        num_cols: self.size.cols,
+                        cell_width: 8,
+                        cell_height: 16,
+                    };
+                    out.extend_from_slice(fmt(ws).as_bytes());
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
+    pub fn mode(&self) -> TermMode {
+        *self.term.mode()
+    }
+
+    /// Application cursor keys (DECCKM) are on.
+    pub fn app_cursor(&self) -> bool {
+        self.term.mode().contains(TermMode::APP_CURSOR)
+    }
+
+    pub fn bracketed_paste(&self) -> bool {
+        self.term.mode().contains(TermMode::BRACKETED_PASTE)
+    }
+
+    pub fn alt_screen(&self) -> bool {
+        self.term.mode().contains(TermMode::ALT_SCREEN)
+    }
+
+    /// Scroll back (positive: up into history) by lines.
+    pub fn scroll(&mut self, lines: i32) {
+        self.term.scroll_display(Scroll::Delta(lines));
+    }
+
+    pub fn scroll_page(&mut self, up: bool) {
+        let half = (self.size.rows as i32 / 2).max(1);
+        self.scroll(if up { half } else { -half });
+    }
+
+    pub fn scroll_to_bottom(&mut self) {
+        self.term.scroll_display(Scroll::Bottom);
+    }
+
+    /// Lines scrolled back from live (0 = live).
+    pub fn scroll_offset(&self) -> usize {
+        self.term.grid().display_offset()
+    }
+
+    /// Lines of history kept.
+    pub fn history(&self) -> usize {
+        self.term.grid().history_size()
+    }
+
+    /// The visible text of one screen row (tests, attention matching).
+    pub fn row_text(&self, row: u16) -> String {
+        let grid = self.term.grid();
+        let line = Line(row as i32 - grid.display_offset() as i32);
+        let mut s = String::new();
+        for c in 0..self.size.cols as usize {
+            let cell = &grid[Point::new(line, Column(c))];
+            if cell.flags.contains(Flags::WIDE_CHAR_SPACER) {
+                continue;
+            }
+            s.push(cell.c);
+        }
+        s.trim_end().to_string()
+    }
+
+    /// The whole visible screen as text, one line per row.
+    pub fn screen_text(&self) -> String {
+        (0..self.size.rows)
+            .map(|r| self.row_text(r))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The cursor's screen position (row, col), if visible and on screen.
+    pub fn cursor(&self) -> Option<(u16, u16)> {
+        let content = self.term.renderable_content();
+        if content.cursor.shape == CursorShape::Hidden {
+            return None;
+        }
+        let line = content.cursor.point.line.0 + content.display_offset as i32;
+        if line < 0 || line >= self.size.rows as i32 {
+            return None;
+        }
+        Some((line as u16, content.cursor.point.column.0 as u16))
+    }
+
+    /// The style a cell of the visible screen is drawn with (tests).
+    pub fn cell_style(&self, row: u16, col: u16) -> (String, Style) {
+        let grid = self.term.grid();
+        let line = Line(row as i32 - grid.display_offset() as i32);
+        let cell = &grid[Point::new(line, Column(col as usize))];
+        (
+            cell.c.to_string(),
+            self.style_of(cell.fg, cell.bg, cell.flags),
+        )
+    }
+
+    fn color(&self, c: AColor) -> Color {
+        match c {
+            AColor::Spec(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
+            AColor::Indexed(i) => match self.term.colors()[i as usize] {
+                Some(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
+                None => Color::Indexed(i),
+            },
+            AColor::Named(n) => {
+                if let Some(rgb) = self.term.colors()[n] {
+                    return Color::Rgb(rgb.r, rgb.g, rgb.b);
+                }
+                named(n)
+            }
+        }
+    }
+
+    fn style_of(&self, fg: AColor, bg: AColor, flags: Flags) -> Style {
+        let mut fg = self.color(fg);
+        let mut bg = self.color(bg);
+        let mut m = Modifier::empty();
+        if flags.contains(Flags::INVERSE) {
+            // Resolve inverse here: Reset swapped with Reset would look unchanged.
+            if fg == Color::Reset && bg == Color::Reset {
+                m |= Modifier::REVERSED;
+            } else {
+                std::mem::swap(&mut fg, &mut bg);
+                if fg == Color::Reset {
+                    fg = Color::Black;
+                }
+                if bg == Color::Reset {
+                    bg = Color::White;
+                }
+            }
+        }
+        if flags.contains(Flags::BOLD) {
+            m |= Modifier::BOLD;
+        }
+        if flags.contains(Flags::DIM) {
+            m |= Modifier::DIM;
+        }
+        if flags.contains(Flags::ITALIC) {
+            m |= Modifier::ITALIC;
+        }
+        if flags.intersects(Flags::ALL_UNDERLINES) {
+            m |= Modifier::UNDERLINED;
+        }
+        if flags.contains(Flags::STRIKEOUT) {
+            m |= Modifier::CROSSED_OUT;
+        }
+        if flags.contains(Flags::HIDDEN) {
+            m |= Modifier::HIDDEN;
+        }
+        Style::default().fg(fg).bg(bg).add_modifier(m)
+    }
+
+    /// Draw the visible screen into `area` of `buf` (clipped to both sizes); the
+    /// cursor is drawn as a reversed cell when `show_cursor`.
+    pub fn render(&self, area: Rect, buf: &mut Buffer, show_cursor: bool) {
+        let content = self.term.renderable_content();
+        let offset = content.display_offset as i32;
+        let rows = (self.size.rows).min(area.height);
+        let cols = (self.size.cols).min(area.width);
+        for indexed in content.display_iter {
+            let line = indexed.point.line.0 + offset;
+            if line < 0 || line >= rows as i32 {
+                continue;
+            }
+            let col = indexed.point.column.0;
+            if col >= cols as usize {
+                continue;
+            }
+            let cell = indexed.cell;
+            let x = area.x + col as u16;
+            let y = area.y + line as u16;
+            let Some(out) = buf.cell_mut((x, y)) else {
+                continue;
+            };
+            if cell
+                .flags
+                .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+            {
+                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+                    out.reset();
+                    out.set_style(self.style_of(cell.fg, cell.bg, Flags::empty()));
+                } else {
+                    // Covered by the wide character to its left (ratatui skips it).
+                    out.reset();
+                }
+                continue;
+            }
+            let style = self.style_of(cell.fg, cell.bg, cell.flags);
+            let wide = cell.flags.contains(Flags::WIDE_CHAR);
+            if wide && col + 1 >= cols as usize {
+                // A wide character cut by the pane's edge.
+                out.reset();
+                out.set_style(style);
+                continue;
+            }
+            let c = sanitize(cell.c);
+            match cell.zerowidth() {
+                Some(zw) => {
+                    let mut s = String::with_capacity(8);
+                    s.push(c);
+                    s.extend(zw.iter().copied().filter(|z| !z.is_control()));
+                    out.set_symbol(&s);
+                }
+                None => {
+                    out.set_char(c);
+                }
+            }
+            out.set_style(style);
+        }
+        if show_cursor
+            && let Some((r, c)) = self.cursor()
+            && r < rows
+            && c < cols
+            && let Some(cell) = buf.cell_mut((area.x + c, area.y + r))
+        {
+            let st = cell.style();
+            cell.set_style(st.add_modifier(Modifier::REVERSED));
+        }
+    }
+}
+
+/// Never let a control character reach the real terminal through a cell.
+fn sanitize(c: char) -> char {
+    if c.is_control() { ' ' } else { c }
+}
+
+fn named(n: NamedColor) -> Color {
+    use NamedColor as N;
+    match n {
+        N::Black | N::DimBlack => Color::Black,
+        N::Red | N::DimRed => Color::Red,
+        N::Green | N::DimGreen => Color::Green,
+        N::Yellow | N::DimYellow => Color::Yellow,
+        N::Blue | N::DimBlue => Color::Blue,
+        N::Magenta | N::DimMagenta => Color::Magenta,
+        N::Cyan | N::DimCyan => Color::Cyan,
+        N::White | N::DimWhite => Color::Gray,
+        N::BrightBlack => Color::DarkGray,
+        N::BrightRed => Color::LightRed,
+        N::BrightGreen => Color::LightGreen,
+        N::BrightYellow => Color::LightYellow,
+        N::BrightBlue => Color::LightBlue,
+        N::BrightMagenta => Color::LightMagenta,
+        N::BrightCyan => Color::LightCyan,
+        N::BrightWhite => Color::White,
+        N::Foreground | N::Background | N::Cursor | N::BrightForeground | N::DimForeground => {
+            Color::Reset
+        }
+    }
+}
+
+/// The colour reported for an OSC 4/10/11/12 query the session did not set itself.
+fn default_rgb(index: usize) -> Rgb {
+    const BASE: [(u8, u8, u8); 16] = [
+        (0x00, 0x00, 0x00),
+        (0xcd, 0x00, 0x00),
+        (0x00, 0xcd, 0x00),
+        (0xcd, 0xcd, 0x00),
+        (0x00, 0x00, 0xee),
+        (0xcd, 0x00, 0xcd),
+        (0x00, 0xcd, 0xcd),
+        (0xe5, 0xe5, 0xe5),
+        (0x7f, 0x7f, 0x7f),
+        (0xff, 0x00, 0x00),
+        (0x00, 0xff, 0x00),
+        (0xff, 0xff, 0x00),
+        (0x5c, 0x5c, 0xff),
+        (0xff, 0x00, 0xff),
+        (0x00, 0xff, 0xff),
+        (0xff, 0xff, 0xff),
+    ];
+    let (r, g, b) = match index {
+        0..=15 => BASE[index],
+        16..=231 => {
+            let i = index - 16;
+            let v = |x: usize| if x == 0 { 0 } else { (x * 40 + 55) as u8 };
+            (v(i / 36), v((i / 6) % 6), v(i % 6))
+        }
+        232..=255 => {
+            let g = (8 + (index - 232) * 10) as u8;
+            (g, g, g)
+        }
+        257 => (0x00, 0x00, 0x00), // background
+        _ => (0xe5, 0xe5, 0xe5),   // foreground, cursor, others
+    };
+    Rgb { r, g, b }
+}
+
+/// The emulators of every session, shared by the reader threads (through the
+/// [`OutputSink`] impl) and the UI. One mutex per pane: a flooding session never
+/// holds up another one.
+pub struct Screens {
+    panes: Vec<Mutex<Pane>>,
+    dirty: AtomicBool,
+    wake: Mutex<Option<Box<dyn Fn() + Send>>>,
+}
+
+impl Screens {
+    /// `sizes[i]` is the initial (rows, cols) of session i.
+    pub fn new(sizes: &[(u16, u16)], scrollback: usize) -> Arc<Screens> {
+        Arc::new(Screens {
+            panes: sizes
+                .iter()
+                .map(|&(r, c)| Mutex::new(Pane::new(r, c, scrollback)))
+                .collect(),
+            dirty: AtomicBool::new(true),
+            wake: Mutex::new(None),
+        })
+    }
+
+    /// Called (on a reader thread) when the screen goes from clean to dirty.
+    pub fn set_waker(&self, f: Box<dyn Fn() + Send>) {
+        if let Ok(mut w) = self.wake.lock() {
+            *w = Some(f);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.panes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.panes.is_empty()
+    }
+
+    /// Lock one pane (a poisoned lock is recovered: a pane is plain data).
+    pub fn pane(&self, i: usize) -> MutexGuard<'_, Pane> {
+        self.panes[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Mark the screen changed and wake the UI once.
+    pub fn mark_dirty(&self) {
+        if !self.dirty.swap(true, Ordering::AcqRel)
+            && let Ok(w) = self.wake.lock()
+            && let Some(f) = w.as_ref()
+        {
+            f()
+        }
+    }
+
+    pub fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
+    }
+
+    /// Take the dirty flag (the UI is about to draw).
+    pub fn take_dirty(&self) -> bool {
+        self.dirty.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl OutputSink for Screens {
+    fn started(&self, session: usize, attempt: u32) {
+        if session < self.panes.len() {
+            self.pane(session).reset(attempt);
+            self.mark_dirty();
+        }
+    }
+
+    fn output(&self, session: usize, bytes: &[u8]) -> Vec<u8> {
+        if session >= self.panes.len() {
+            return Vec::new();
+        }
+        let replies = self.pane(session).feed(bytes);
+        self.mark_dirty();
+        replies
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pane(rows: u16, cols: u16) -> Pane {
+        Pane::new(rows, cols, 100)
+    }
+
+    #[test]
+    fn plain_text_and_cursor() {
+        let mut p = pane(5, 20);
+        p.feed(b"hello\r\nworld");
+        assert_eq!(p.row_text(0), "hello");
+        assert_eq!(p.row_text(1), "world");
+        assert_eq!(p.cursor(), Some((1, 5)));
+        p.feed(b"\x1b[?25l");
+        assert_eq!(p.cursor(), None);
+    }
+
+    #[test]
+    fn colours_16_256_truecolor() {
+        let mut p = pane(3, 20);
+        p.feed(b"\x1b[31mR\x1b[0m\x1b[38;5;208mO\x1b[0m\x1b[38;2;1;2;3;48;2;4;5;6mT\x1b[0m\x1b[1;4;7mB\x1b[0m\x1b[92mG");
+        assert_eq!(p.cell_style(0, 0).1.fg, Some(Color::Red));
+        assert_eq!(p.cell_style(0, 1).1.fg, Some(Color::Indexed(208)));
+        let t = p.cell_style(0, 2).1;
+        assert_eq!(t.fg, Some(Color::Rgb(1, 2, 3)));
+        assert_eq!(t.bg, Some(Color::Rgb(4, 5, 6)));
+        let b = p.cell_style(0, 3).1;
+        assert!(b.add_modifier.contains(Modifier::BOLD));
+        assert!(b.add_modifier.contains(Modifier::UNDERLINED));
+        assert!(b.add_modifier.contains(Modifier::REVERSED));
+        assert_eq!(p.cell_style(0, 4).1.fg, Some(Color::LightGreen));
+    }
+
+    #[test]
+    fn alternate_screen_restores_primary() {
+        let mut p = pane(4, 20);
+        p.feed(b"primary");
+        p.feed(b"\x1b[?1049h\x1b[H\x1b[2Jfull screen app");
+        assert!(p.alt_screen());
+        assert_eq!(p.row_text(0), "full screen app");
+        p.feed(b"\x1b[?1049l");
+        assert!(!p.alt_screen());
+        assert_eq!(p.row_text(0), "primary");
+    }
+
+    #[test]
+    fn wide_characters_take_two_cells() {
+        let mut p = pane(2, 10);
+        p.feed("中文x🙂".as_bytes());
+        assert_eq!(p.row_text(0), "中文x🙂");
+        assert_eq!(p.cursor(), Some((0, 7)));
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 2));
+        p.render(Rect::new(0, 0, 10, 2), &mut buf, false);
+        assert_eq!(buf[(0, 0)].symbol(), "中");
+        assert_eq!(buf[(2, 0)].symbol(), "文");
+        assert_eq!(buf[(4, 0)].symbol(), "x");
+        assert_eq!(buf[(5, 0)].symbol(), "🙂");
+    }
+
+    #[test]
+    fn scrolling_region() {
+        let mut p = pane(5, 10);
+        p.feed(b"top\r\n1\r\n2\r\n3\r\nbottom");
+        // Region rows 2..4 (1-based), scroll it up once from its bottom line.
+        p.feed(b"\x1b[2;4r\x1b[4;1H\n");
+        assert_eq!(p.row_text(0), "top");
+        assert_eq!(p.row_text(1), "2");
+        assert_eq!(p.row_text(2), "3");
+        assert_eq!(p.row_text(3), "");
+        assert_eq!(p.row_text(4), "bottom");
+    }
+
+    #[test]
+    fn answers_terminal_queries() {
+        let mut p = pane(10, 40);
+        p.feed(b"\x1b[3;7H");
+        assert_eq!(p.feed(b"\x1b[6n"), b"\x1b[3;7R");
+        assert_eq!(p.feed(b"\x1b[c"), b"\x1b[?6c");
+        // DECRQM for bracketed paste (off then on).
+        assert_eq!(p.feed(b"\x1b[?2004$p"), b"\x1b[?2004;2$y");
+        p.feed(b"\x1b[?2004h");
+        assert!(p.bracketed_paste());
+        assert_eq!(p.feed(b"\x1b[?2004$p"), b"\x1b[?2004;1$y");
+        // Background colour query gets an answer.
+        let r = p.feed(b"\x1b]11;?\x07");
+        assert!(
+            r.starts_with(b"\x1b]11;rgb:"),
+            "{:?}",
+            String::from_utf8_lossy(&r)
+        );
+    }
+
+    #[test]
+    fn titles_clipboard_and_dcs_stay_inside() {
+        let mut p = pane(3, 30);
+        let r = p.feed(b"\x1b]0;evil title\x07\x1b]2;t2\x1b\\\x1b]52;c;aGVsbG8=\x07\x1b]8;;http://x\x07link\x1b]8;;\x07\x1bP1$qm\x1b\\ok");
+        assert!(r.is_empty(), "no reply expected: {r:?}");
+        assert_eq!(p.row_text(0), "linkok");
+        // Clipboard read request: nothing comes back either.
+        assert!(p.feed(b"\x1b]52;c;?\x07").is_empty());
+    }
+
+    #[test]
+    fn rendered_cells_never_hold_control_characters() {
+        let mut p = pane(2, 10);
+        p.feed("a\u{9b}2Jb".as_bytes());
+        let mut buf = Buffer::empty(Rect::new(0, 0, 10, 2));
+        p.render(Rect::new(0, 0, 10, 2), &mut buf, false);
+        for x in 0..10 {
+            assert!(!buf[(x, 0)].symbol().chars().any(|c| c.is_control()));
+        }
+    }
+
+    #[test]
+    fn unterminated_osc_is_capped() {
+        let mut p = pane(2, 10);
+        let mut cap = OscCap::default();
+        let junk = vec![b'x'; 100_000];
+        let mut passed = 0;
+        passed += cap.filter(b"\x1b]0;").len();
+        for _ in 0..10 {
+            passed += cap.filter(&junk).len();
+        }
+        assert!(passed < MAX_OSC + 10, "{passed}");
+        // The pane survives a flood too and recovers after the terminator.
+        p.feed(b"\x1b]0;");
+        for _ in 0..10 {
+            p.feed(&junk);
+        }
+        p.feed(b"\x07after");
+        assert_eq!(p.row_text(0), "after");
+    }
+
+    #[test]
+    fn scrollback_is_capped_and_scrollable() {
+        let mut p = Pane::new(3, 10, 50);
+        for i in 0..200 {
+            p.feed(format!("{i}\r\n").as_bytes());
+        }
+        assert_eq!(p.history(), 50);
+        p.scroll(10);
+        assert_eq!(p.scroll_offset(), 10);
+        // New output does not move a scrolled-back view.
+        let before = p.row_text(0);
+        p.feed(b"more\r\n");
+        assert_eq!(p.row_text(0), before);
+        p.scroll_to_bottom();
+        assert_eq!(p.scroll_offset(), 0);
+    }
+
+    #[test]
+    fn resize_changes_grid() {
+        let mut p = pane(3, 10);
+        p.resize(5, 20);
+        assert_eq!(p.size(), Size { rows: 5, cols: 20 });
+        assert_eq!(p.feed(b"\x1b[18t"), b"\x1b[8;5;20t");
+    }
+
+    #[test]
+    fn app_cursor_mode_is_tracked() {
+        let mut p = pane(3, 10);
+        assert!(!p.app_cursor());
+        p.feed(b"\x1b[?1h");
+        assert!(p.app_cursor());
+    }
+
+    #[test]
+    fn synchronized_output_is_held_until_end() {
+        let mut p = pane(3, 20);
+        p.feed(b"\x1b[?2026hpartial");
+        assert_eq!(p.row_text(0), "");
+        p.feed(b"\x1b[?2026l");
+        assert_eq!(p.row_text(0), "partial");
+        p.feed(b"\x1b[?2026hmore");
+        assert!(p.sync_deadline().is_some());
+        assert!(p.expire_sync(Instant::now() + std::time::Duration::from_secs(1)));
+        assert_eq!(p.row_text(0), "partialmore");
+    }
+
+    #[test]
+    fn sink_resets_on_new_attempt_and_marks_dirty() {
+        let s = Screens::new(&[(3, 10), (3, 10)], 100);
+        assert!(s.take_dirty());
+        let woke = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let w2 = woke.clone();
+        s.set_waker(Box::new(move || {
+            w2.fetch_add(1, Ordering::SeqCst);
+        }));
+        s.output(1, b"abc");
+        s.output(1, b"def");
+        assert_eq!(woke.load(Ordering::SeqCst), 1);
+        assert_eq!(s.pane(1).row_text(0), "abcdef");
+        assert!(s.take_dirty());
+        s.started(1, 2);
+        assert_eq!(s.pane(1).row_text(0), "");
+        assert_eq!(s.pane(1).attempt, 2);
+        assert!(s.output(5, b"x").is_empty());
+    }
+}
