@@ -270,9 +270,16 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
 pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> i32 {
     let mut exit = 1;
     while let Some(event) = handle.events.blocking_recv() {
-        if let Event::SessionExited { session, .. } = &event
-            && let Some(i) = handle.plan.session_index(session)
-        {
+        // A prompt waiting for an answer has no newline yet: show it now.
+        let unfinished = match &event {
+            Event::SessionExited { session, .. } => Some(session),
+            Event::SessionActivity {
+                session,
+                activity: Activity::NeedsInput,
+            } => Some(session),
+            _ => None,
+        };
+        if let Some(i) = unfinished.and_then(|s| handle.plan.session_index(s)) {
             sink.flush_partial(i);
         }
         if let Some(text) = describe(&handle, &event) {

@@ -1703,6 +1703,29 @@ fn article(ty: &str) -> String {
     }
 }
 
+/// `p` made absolute without it existing: its nearest existing ancestor is
+/// canonicalized (resolving `..` and links) and the rest is appended.
+fn absolute_from_existing(p: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = p;
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return p.to_path_buf(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1795,28 +1818,5 @@ mod tests {
         assert_eq!(suggest("timeot", SESSION_KEYS), Some("timeout"));
         assert_eq!(suggest("zzzzzz", SESSION_KEYS), None);
         assert_eq!(suggest("a", &["b"]), None);
-    }
-}
-
-/// `p` made absolute without it existing: its nearest existing ancestor is
-/// canonicalized (resolving `..` and links) and the rest is appended.
-fn absolute_from_existing(p: &Path) -> PathBuf {
-    let mut rest = Vec::new();
-    let mut cur = p;
-    loop {
-        if let Ok(c) = cur.canonicalize() {
-            let mut out = c;
-            for part in rest.iter().rev() {
-                out.push(part);
-            }
-            return out;
-        }
-        match (cur.parent(), cur.file_name()) {
-            (Some(parent), Some(name)) => {
-                rest.push(name.to_os_string());
-                cur = parent;
-            }
-            _ => return p.to_path_buf(),
-        }
     }
 }
