@@ -960,3 +960,43 @@ checks = ["row_count = 3"]
                 && e["path"].as_str().unwrap().ends_with("rows.csv"))
     );
 }
+
+#[test]
+fn done_when_then_stopped_keeps_its_gate_passed() {
+    let dir = tempfile::tempdir().unwrap();
+    // A done file from an earlier run must not end the new session at once.
+    std::fs::write(dir.path().join("done"), "stale").unwrap();
+    let t0 = Instant::now();
+    let r = run_in(
+        dir,
+        r#"
+[plan]
+name = "done-gate"
+[[session]]
+name = "a"
+command = "sleep 1; touch done; sleep 100"
+done_when = { file = "done" }
+[[dataset]]
+name = "d"
+path = "done"
+owner = "a"
+checks = ["exists"]
+[[gate]]
+name = "g"
+after = ["a"]
+datasets = ["d"]
+[[session]]
+name = "b"
+after = ["g"]
+command = "echo b"
+"#,
+        &[],
+    );
+    assert_eq!(r.code(), 0, "{}", r.stdout());
+    assert_eq!(r.report()["gates"][0]["verdict"], "PASS");
+    assert!(
+        t0.elapsed() >= Duration::from_millis(900),
+        "the stale file ended it"
+    );
+    assert_eq!(r.session("b")["state"], "succeeded");
+}

@@ -46,6 +46,8 @@ struct Sess {
     attempt: u32,
     handle: Option<SessionHandle>,
     attempt_started: Option<Instant>,
+    /// The same, on the wall clock (to tell a fresh `done_when` file from a stale one).
+    attempt_started_wall: Option<std::time::SystemTime>,
     /// Summed duration of finished attempts.
     total: Duration,
     exit_code: Option<i32>,
@@ -425,7 +427,7 @@ impl Engine {
             if !s.done
                 && s.handle.is_some()
                 && let Some(file) = spec.done_when.as_ref().and_then(|d| d.file.as_ref())
-                && file.exists()
+                && written_since(file, s.attempt_started_wall)
             {
                 self.mark_done(i, "done_when file appeared");
             }
@@ -750,6 +752,8 @@ impl Engine {
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
         };
+        // Before the spawn: the child may write its done_when file at once.
+        let wall = std::time::SystemTime::now();
         match session::spawn(req, self.io_tx.clone(), self.sink.clone()) {
             Ok(h) => {
                 let pid = h.pid;
@@ -757,6 +761,7 @@ impl Engine {
                 let s = &mut self.sessions[i];
                 s.handle = Some(h);
                 s.attempt_started = Some(now);
+                s.attempt_started_wall = Some(wall);
                 s.timeout_at = spec.timeout.map(|t| now + t);
                 s.input_at = spec.input.as_ref().map(|_| now + spec.input_delay);
                 self.emit(Event::SessionStarted {
@@ -853,11 +858,12 @@ impl Engine {
             signal: signal.clone(),
             duration_s: dur.as_secs_f64(),
         });
-        self.related_gates_reset(i);
         if was_done {
-            // Already counted as succeeded; this is the stop we asked for.
+            // Already counted as succeeded (and its gates evaluated); this is the
+            // stop we asked for, not a second finish.
             return;
         }
+        self.related_gates_reset(i);
         match stop {
             Some(StopReason::Restart) => {
                 self.start_session(i);
@@ -1285,6 +1291,31 @@ impl Sess {
             .as_ref()
             .map(|h| h.last_output.load(Ordering::Relaxed))
             .unwrap_or(0)
+    }
+}
+
+/// A `done_when` file counts only if it was written during this attempt: one left
+/// behind by an earlier run must not end a new session at once.
+fn written_since(file: &Path, since: Option<std::time::SystemTime>) -> bool {
+    let Ok(modified) = std::fs::metadata(file).and_then(|m| m.modified()) else {
+        return false;
+    };
+    let Some(since) = since else { return true };
+    let sub_second = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos() != 0)
+            .unwrap_or(false)
+    };
+    if sub_second(modified) {
+        modified >= since
+    } else {
+        // A filesystem that keeps whole seconds: compare from the start of that second.
+        let secs = |t: std::time::SystemTime| {
+            t.duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_secs())
+                .unwrap_or(0)
+        };
+        secs(modified) >= secs(since)
     }
 }
 
