@@ -185,6 +185,113 @@ impl OutputSink for HeadlessSink {
     }
 }
 
+/// The text of the control-room line for an event, if it deserves one.
+pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
+    Some(match event {
+        Event::RunStarted { run_id, plan } => format!(
+            "run {run_id} of `{plan}`: {} sessions; record in {}",
+            handle.plan.sessions.len(),
+            handle.run_dir.display()
+        ),
+        Event::SessionStarted {
+            session,
+            attempt,
+            pid,
+        } => format!("{session} started (attempt {attempt}, pid {pid})"),
+        Event::SessionExited {
+            session,
+            exit_code,
+            signal,
+            duration_s,
+            ..
+        } => match (exit_code, signal) {
+            (_, Some(sig)) => format!("{session} killed by {sig} after {duration_s:.1}s"),
+            (Some(c), None) => format!("{session} exited with code {c} after {duration_s:.1}s"),
+            (None, None) => format!("{session} could not start"),
+        },
+        Event::SessionRestarting {
+            session,
+            attempt,
+            delay_s,
+        } => format!("{session} restarting in {delay_s:.1}s (attempt {attempt})"),
+        Event::SessionState { session, state } => match state {
+            SessionState::Running | SessionState::Restarting | SessionState::Pending => {
+                return None;
+            }
+            s => format!("{session} {}", s.as_str()),
+        },
+        Event::SessionActivity { session, activity } => match activity {
+            Activity::NeedsInput => format!("{session} needs input"),
+            Activity::Quiet => format!("{session} has gone quiet"),
+            Activity::Working => return None,
+        },
+        Event::FileChanged { path } => format!("changed {path}"),
+        Event::CheckResult(r) => {
+            let status = match r.status {
+                CheckStatus::Pass => "pass",
+                CheckStatus::Fail => "FAIL",
+                CheckStatus::Error => "ERROR",
+                CheckStatus::Pending => "pending",
+            };
+            let warn = if r.severity == crate::checks::Severity::Warn {
+                " (warn)"
+            } else {
+                ""
+            };
+            let prov = if r.provisional { " (provisional)" } else { "" };
+            format!("check {status}{warn}{prov} {}: {}", r.source, r.message)
+        }
+        Event::GateResult { gate, verdict } => {
+            let manual = handle
+                .plan
+                .gate_index(gate)
+                .map(|g| handle.plan.gates[g].approval == Approval::Manual)
+                .unwrap_or(false);
+            let v = verdict.as_str();
+            if manual && matches!(v, "PASS" | "CONDITIONAL") {
+                format!("gate {gate}: {v} — awaiting approval")
+            } else {
+                format!("gate {gate}: {v}")
+            }
+        }
+        Event::GateApproved { gate, by } => format!("gate {gate} approved by {by}"),
+        Event::RunFinished {
+            status,
+            exit_code,
+            duration_s,
+        } => format!(
+            "run {status} (exit {exit_code}) in {duration_s:.1}s; report: {}",
+            handle.run_dir.join("report.md").display()
+        ),
+    })
+}
+
+/// Print control-room lines until the run finishes; returns its exit code.
+pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> i32 {
+    let mut exit = 1;
+    while let Some(event) = handle.events.blocking_recv() {
+        // A prompt waiting for an answer has no newline yet: show it now.
+        let unfinished = match &event {
+            Event::SessionExited { session, .. } => Some(session),
+            Event::SessionActivity {
+                session,
+                activity: Activity::NeedsInput,
+            } => Some(session),
+            _ => None,
+        };
+        if let Some(i) = unfinished.and_then(|s| handle.plan.session_index(s)) {
+            sink.flush_partial(i);
+        }
+        if let Some(text) = describe(&handle, &event) {
+            control_line(color, &text);
+        }
+        if let Event::RunFinished { exit_code, .. } = event {
+            exit = exit_code;
+        }
+    }
+    exit
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,104 +394,4 @@ mod tests {
         sink.output(0, b"fresh\n");
         assert_eq!(strip_ts(&out.text()), ["s | half", "s | fresh"]);
     }
-}
-
-/// The text of the control-room line for an event, if it deserves one.
-pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
-    Some(match event {
-        Event::RunStarted { run_id, plan } => format!(
-            "run {run_id} of `{plan}`: {} sessions; record in {}",
-            handle.plan.sessions.len(),
-            handle.run_dir.display()
-        ),
-        Event::SessionStarted {
-            session,
-            attempt,
-            pid,
-        } => format!("{session} started (attempt {attempt}, pid {pid})"),
-        Event::SessionExited {
-            session,
-            exit_code,
-            signal,
-            duration_s,
-            ..
-        } => match (exit_code, signal) {
-            (_, Some(sig)) => format!("{session} killed by {sig} after {duration_s:.1}s"),
-            (Some(c), None) => format!("{session} exited with code {c} after {duration_s:.1}s"),
-            (None, None) => format!("{session} could not start"),
-        },
-        Event::SessionRestarting {
-            session,
-            attempt,
-            delay_s,
-        } => format!("{session} restarting in {delay_s:.1}s (attempt {attempt})"),
-        Event::SessionState { session, state } => match state {
-            SessionState::Running | SessionState::Restarting | SessionState::Pending => {
-                return None;
-            }
-            s => format!("{session} {}", s.as_str()),
-        },
-        Event::SessionActivity { session, activity } => match activity {
-            Activity::NeedsInput => format!("{session} needs input"),
-            Activity::Quiet => format!("{session} has gone quiet"),
-            Activity::Working => return None,
-        },
-        Event::FileChanged { path } => format!("changed {path}"),
-        Event::CheckResult(r) => {
-            let status = match r.status {
-                CheckStatus::Pass => "pass",
-                CheckStatus::Fail => "FAIL",
-                CheckStatus::Error => "ERROR",
-                CheckStatus::Pending => "pending",
-            };
-            let warn = if r.severity == crate::checks::Severity::Warn {
-                " (warn)"
-            } else {
-                ""
-            };
-            let prov = if r.provisional { " (provisional)" } else { "" };
-            format!("check {status}{warn}{prov} {}: {}", r.source, r.message)
-        }
-        Event::GateResult { gate, verdict } => {
-            let manual = handle
-                .plan
-                .gate_index(gate)
-                .map(|g| handle.plan.gates[g].approval == Approval::Manual)
-                .unwrap_or(false);
-            let v = verdict.as_str();
-            if manual && matches!(v, "PASS" | "CONDITIONAL") {
-                format!("gate {gate}: {v} — awaiting approval")
-            } else {
-                format!("gate {gate}: {v}")
-            }
-        }
-        Event::GateApproved { gate, by } => format!("gate {gate} approved by {by}"),
-        Event::RunFinished {
-            status,
-            exit_code,
-            duration_s,
-        } => format!(
-            "run {status} (exit {exit_code}) in {duration_s:.1}s; report: {}",
-            handle.run_dir.join("report.md").display()
-        ),
-    })
-}
-
-/// Print control-room lines until the run finishes; returns its exit code.
-pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> i32 {
-    let mut exit = 1;
-    while let Some(event) = handle.events.blocking_recv() {
-        if let Event::SessionExited { session, .. } = &event
-            && let Some(i) = handle.plan.session_index(session)
-        {
-            sink.flush_partial(i);
-        }
-        if let Some(text) = describe(&handle, &event) {
-            control_line(color, &text);
-        }
-        if let Event::RunFinished { exit_code, .. } = event {
-            exit = exit_code;
-        }
-    }
-    exit
 }

@@ -89,8 +89,8 @@ struct State {
     pending: Vec<Target>,
     /// Targets being watched, with the inode of their directory.
     active: Vec<(Target, u64)>,
-    /// Ancestors watched on behalf of pending targets.
-    watched_ancestors: BTreeSet<PathBuf>,
+    /// Ancestors watched on behalf of pending targets, with their inode.
+    watched_ancestors: Vec<(PathBuf, u64)>,
 }
 
 impl State {
@@ -112,8 +112,18 @@ impl State {
 
     /// Watch what can be watched now; returns matching files found in newly watched
     /// directories.
-    fn settle(&mut self, deb: &mut Deb) -> Vec<PathBuf> {
+    fn settle(&mut self, deb: &mut Deb, moved: &[PathBuf]) -> Vec<PathBuf> {
         let mut found = vec![];
+        // Directories at or above a watched one were created, removed or renamed: the
+        // watch may be on a directory that is gone (inode numbers are reused, so a
+        // removed and remade directory can look the same): watch it anew.
+        let hit = |d: &Path| moved.iter().any(|m| d.starts_with(m));
+        self.watched_ancestors.retain(|(a, _)| !hit(a));
+        for (t, ino) in &mut self.active {
+            if hit(&t.dir) {
+                *ino = u64::MAX;
+            }
+        }
         // A watched directory that was removed (e.g. `rm -rf data/raw`) is waited for again.
         // A watched directory that was removed (e.g. `rm -rf data/raw`), perhaps made
         // again since, is watched anew.
@@ -121,33 +131,47 @@ impl State {
             .into_iter()
             .partition(|(t, ino)| dir_inode(&t.dir) != Some(*ino));
         self.active = active;
-        self.watched_ancestors.retain(|a| a.is_dir());
+        self.watched_ancestors
+            .retain(|(a, ino)| dir_inode(a) == Some(*ino));
         for (t, _) in gone {
             let _ = deb.unwatch(&t.dir);
             self.pending.push(t);
         }
         let pending = std::mem::take(&mut self.pending);
-        for t in pending {
-            if t.dir.is_dir() {
-                let mode = if t.recursive {
-                    RecursiveMode::Recursive
-                } else {
-                    RecursiveMode::NonRecursive
-                };
-                let ino = dir_inode(&t.dir);
-                if let Some(ino) = ino
-                    && deb.watch(&t.dir, mode).is_ok()
-                {
-                    scan(&t.dir, t.recursive, &mut found);
-                    self.active.push((t, ino));
-                    continue;
+        'targets: for t in pending {
+            // Watch the target, or its nearest existing ancestor; after watching an
+            // ancestor look again, since a level below may have been made meanwhile
+            // (before the watch could see it).
+            loop {
+                if let Some(ino) = dir_inode(&t.dir) {
+                    let mode = if t.recursive {
+                        RecursiveMode::Recursive
+                    } else {
+                        RecursiveMode::NonRecursive
+                    };
+                    if deb.watch(&t.dir, mode).is_ok() {
+                        scan(&t.dir, t.recursive, &mut found);
+                        self.active.push((t, ino));
+                        continue 'targets;
+                    }
                 }
-            }
-            if let Some(a) = nearest_existing(&t.dir)
-                && !self.watched_ancestors.contains(&a)
-                && deb.watch(&a, RecursiveMode::NonRecursive).is_ok()
-            {
-                self.watched_ancestors.insert(a);
+                let Some(a) = nearest_existing(&t.dir) else {
+                    break;
+                };
+                let Some(ino) = dir_inode(&a) else { continue };
+                if a == t.dir
+                    || self
+                        .watched_ancestors
+                        .iter()
+                        .any(|(p, i)| *p == a && *i == ino)
+                {
+                    break;
+                }
+                self.watched_ancestors.retain(|(p, _)| *p != a);
+                if deb.watch(&a, RecursiveMode::NonRecursive).is_err() {
+                    break;
+                }
+                self.watched_ancestors.push((a, ino));
             }
             self.pending.push(t);
         }
@@ -215,11 +239,11 @@ impl Watcher {
             pats,
             pending: targets.into_iter().collect(),
             active: vec![],
-            watched_ancestors: BTreeSet::new(),
+            watched_ancestors: vec![],
         };
         // Files that already exist are not reported at start: the engine checks
         // everything once anyway.
-        state.settle(&mut deb.lock().expect("watcher lock"));
+        state.settle(&mut deb.lock().expect("watcher lock"), &[]);
         let weak: Weak<Mutex<Deb>> = Arc::downgrade(&deb);
         std::thread::Builder::new()
             .name("flightdeck-watch".into())
@@ -229,9 +253,19 @@ impl Watcher {
                     let Ok(events) = res else { continue };
                     let mut paths: Vec<PathBuf> = vec![];
                     let mut seen = std::collections::HashSet::new();
+                    let mut moved = vec![];
                     for ev in &events {
                         if matches!(ev.event.kind, EventKind::Access(_)) {
                             continue;
+                        }
+                        if !matches!(
+                            ev.event.kind,
+                            EventKind::Modify(
+                                notify::event::ModifyKind::Data(_)
+                                    | notify::event::ModifyKind::Metadata(_)
+                            )
+                        ) {
+                            moved.extend(ev.event.paths.iter().cloned());
                         }
                         for p in &ev.event.paths {
                             if seen.insert(p.clone()) {
@@ -242,7 +276,7 @@ impl Watcher {
                     // Cheap (a stat per target): directories may have appeared or vanished.
                     {
                         let Some(deb) = weak.upgrade() else { break };
-                        let found = state.settle(&mut deb.lock().expect("watcher lock"));
+                        let found = state.settle(&mut deb.lock().expect("watcher lock"), &moved);
                         for f in found {
                             if seen.insert(f.clone()) {
                                 paths.push(f);

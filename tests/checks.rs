@@ -136,6 +136,14 @@ fn every_metric_and_comparison_on_csv() {
         "warn: row_count > 10",                           // 26 fail (warn)
         "row_count where market != 'UK' <= 3",            // 27
         "distinct_count(market) where market = 'FR' = 1", // 28
+        "bytes < 10",                                     // 29 fail
+        "mean(spend) > 1000",                             // 30 fail
+        "min(date) > 2025-01-01",                         // 31 fail
+        "distinct_count(market) = 2",                     // 32 fail
+        "mean(spend) between 0 and 1",                    // 33 fail
+        "sum(spend) ~ 651 +- 0.5",                        // 34
+        "sum(spend) ~ 660 +- 5",                          // 35 fail
+        "min(spend) <= 49.99",                            // 36 fail
     ];
     let p = plan(
         t.path(),
@@ -186,6 +194,17 @@ fn every_metric_and_comparison_on_csv() {
     expect(&r[26], Fail, num(5.0));
     expect(&r[27], Pass, num(3.0));
     expect(&r[28], Pass, num(1.0));
+    expect(&r[29], Fail, num(ADS.len() as f64));
+    expect(&r[30], Fail, num(650.75 / 4.0));
+    assert_eq!(r[30].message, "mean(spend) = 162.69, expected > 1,000");
+    expect(&r[31], Fail, txt("2025-01-01"));
+    expect(&r[32], Fail, num(3.0));
+    expect(&r[33], Fail, num(650.75 / 4.0));
+    assert_eq!(r[33].expected, "between 0 and 1");
+    expect(&r[34], Pass, num(650.75));
+    expect(&r[35], Fail, num(650.75));
+    assert_eq!(r[35].message, "sum(spend) = 650.75, expected 660 ± 5");
+    expect(&r[36], Fail, num(50.0));
     // One read answered all of them.
     assert_eq!(c.file_reads(), 1);
 }
@@ -864,6 +883,7 @@ fn check_command_table_json_and_exit_code() {
     assert_eq!(code, 0);
 }
 
+#[track_caller]
 fn wait_for(
     rx: &std::sync::mpsc::Receiver<flightdeck::watch::WatchEvent>,
     want: &flightdeck::watch::WatchEvent,
@@ -1120,4 +1140,60 @@ fn watcher_reports_outputs_only_files_without_datasets() {
             datasets: vec![],
         },
     );
+}
+
+/// A file that keeps changing while it is read is `pending` while its owner runs (it
+/// is being written), is not cached, and is read again once it settles.
+#[test]
+fn file_changing_while_read_is_read_again_once_settled() {
+    use std::io::Write;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let t = tempfile::tempdir().unwrap();
+    let mut body = String::from("x\n");
+    for i in 0..400_000 {
+        body.push_str(&format!("{}\n", i % 10));
+    }
+    let path = write(t.path(), "growing.csv", &body);
+    let p = plan(
+        t.path(),
+        vec![ds(
+            "g",
+            "growing.csv",
+            &["row_count >= 400000", "sum(x) > 0"],
+        )],
+        vec![],
+        vec![],
+    );
+    let mut c = Checker::new(p);
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let path = path.clone();
+        std::thread::spawn(move || {
+            let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+            let mut n = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                f.write_all(b"1\n").unwrap();
+                n += 1;
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            n
+        })
+    };
+    let r = c.dataset(0, false);
+    assert_eq!(r[0].status, CheckStatus::Pending, "{}", r[0].message);
+    assert!(
+        r[0].message.contains("is being written"),
+        "{}",
+        r[0].message
+    );
+    let reads = c.file_reads();
+    assert_eq!(reads, 2, "read, then one retry");
+    stop.store(true, Ordering::Relaxed);
+    let appended = writer.join().unwrap();
+    let r = c.dataset(0, false);
+    expect(&r[0], CheckStatus::Pass, num((400_000 + appended) as f64));
+    assert_eq!(c.file_reads(), reads + 1);
+    c.dataset(0, true);
+    assert_eq!(c.file_reads(), reads + 1, "settled: cached");
 }

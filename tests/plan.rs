@@ -759,10 +759,11 @@ fn bad_values() {
 
 #[test]
 fn missing_paths() {
+    // A root that is a file is an error; one that does not exist yet is made by the run.
     expect_err(
-        "[plan]\nname = \"t\"\nroot = \"no-such-root\"\n",
+        "[plan]\nname = \"t\"\nroot = \"full.toml\"\n",
         "3:8",
-        &["`root` in [plan]: directory `no-such-root` does not exist"],
+        &["`root` in [plan]: `full.toml` is not a directory"],
     );
     expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ncwd = \"no-such-dir\"\n"),
@@ -943,4 +944,16 @@ fn read_errors_name_the_file() {
     let e = plan::load(&plans_dir().join("nope.toml"), &BTreeMap::new()).unwrap_err();
     assert_eq!(e.line, 0);
     assert!(e.to_string().contains("nope.toml: cannot read plan"), "{e}");
+}
+
+#[test]
+fn a_missing_root_is_made_by_the_run() {
+    let p = load_text("[plan]\nname = \"t\"\nroot = \"../not-yet/there\"\n").unwrap();
+    assert!(p.root.is_absolute());
+    assert!(
+        p.root.ends_with("tests/not-yet/there"),
+        "{}",
+        p.root.display()
+    );
+    assert!(p.records.starts_with(&p.root));
 }

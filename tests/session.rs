@@ -598,9 +598,13 @@ fn bench_throughput() {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
     };
-    let through = |sink: Arc<dyn OutputSink>| -> f64 {
+    let through_log = |sink: Arc<dyn OutputSink>, devnull_log: bool| -> f64 {
         let t = Instant::now();
-        let mut run = start_with(&["sh", "-c", &cat], sink, |_, _| {});
+        let mut run = start_with(&["sh", "-c", &cat], sink, |req, _| {
+            if devnull_log {
+                req.log = PathBuf::from("/dev/null");
+            }
+        });
         assert_eq!(
             wait_until(Duration::from_secs(600), "exit", || {
                 run.drain();
@@ -612,9 +616,10 @@ fn bench_throughput() {
             Some(0)
         );
         let secs = t.elapsed().as_secs_f64();
-        assert!(std::fs::metadata(&run.log).unwrap().len() >= size);
+        assert!(devnull_log || std::fs::metadata(&run.log).unwrap().len() >= size);
         secs
     };
+    let through = |sink: Arc<dyn OutputSink>| through_log(sink, false);
     let script = || -> f64 {
         let t = Instant::now();
         let st = std::process::Command::new("script")
@@ -628,7 +633,11 @@ fn bench_throughput() {
     // Interleaved, so that load from elsewhere hits all three alike.
     let (mut null, mut headless, mut scripted) = (Vec::new(), Vec::new(), Vec::new());
     let (mut null_cpu, mut headless_cpu) = (Vec::new(), Vec::new());
+    let (mut nolog, mut nolog_cpu) = (Vec::new(), Vec::new());
     for _ in 0..3 {
+        let c = self_cpu();
+        nolog.push(through_log(Arc::new(NullSink), true));
+        nolog_cpu.push(self_cpu() - c);
         let c = self_cpu();
         null.push(through(Arc::new(NullSink)));
         null_cpu.push(self_cpu() - c);
@@ -649,18 +658,20 @@ fn bench_throughput() {
     for (name, v) in [
         ("NullSink", null),
         ("HeadlessSink", headless),
+        ("NullSink, log to /dev/null", nolog),
         ("script", scripted),
     ] {
         let m = median(v.clone());
         println!(
-            "{name:>12}: median {m:.2}s ({:.0} MB/s) runs {v:.2?}",
+            "{name:>26}: median {m:.2}s ({:.0} MB/s) runs {v:.2?}",
             mb / m
         );
     }
     println!(
-        "our CPU (all threads of this process) median: NullSink {:.2}s, HeadlessSink {:.2}s",
+        "our CPU (all threads of this process) median: NullSink {:.2}s, HeadlessSink {:.2}s, NullSink without log {:.2}s",
         median(null_cpu),
-        median(headless_cpu)
+        median(headless_cpu),
+        median(nolog_cpu)
     );
     let (n, b) = (
         chunks.calls.load(Ordering::Relaxed),

@@ -48,11 +48,18 @@ err()  { printf '%s✘ %s%s\n' "$C_RED" "$*" "$C_RESET" >&2; }
 
 # progress LABEL SECONDS: a progress bar redrawn in place with \r over SECONDS.
 progress() {
-    _label=$1 _secs=$2 _i=0 _n=20
+    _label=$1 _secs=$2 _i=0
+    # Fit the terminal: a bar wider than the pane wraps, and \r then redraws on a new line.
+    _cols=$(stty size 2>/dev/null </dev/tty | awk '{ print $2 }')
+    [ -n "$_cols" ] || _cols=80
+    _avail=$((_cols - 9)); [ "$_avail" -lt 12 ] && _avail=12
+    _n=20; [ "$_avail" -lt 48 ] && _n=$((_avail / 3))
+    _w=$((_avail - _n)); [ "$_w" -gt 28 ] && _w=28
+    _label=$(printf '%s' "$_label" | cut -c1-"$_w")
     _step=$(awk -v s="$_secs" -v n="$_n" 'BEGIN { printf "%.3f", s / n }')
     while [ "$_i" -le "$_n" ]; do
         _bar=$(awk -v i="$_i" -v n="$_n" 'BEGIN { for (k = 0; k < n; k++) printf (k < i ? "█" : "░") }')
-        printf '\r  %s%-28s%s %s%s%s %3d%%' "$C_DIM" "$_label" "$C_RESET" "$C_GREEN" "$_bar" "$C_RESET" $((_i * 100 / _n))
+        printf "\\r  %s%-${_w}s%s %s%s%s %3d%%" "$C_DIM" "$_label" "$C_RESET" "$C_GREEN" "$_bar" "$C_RESET" $((_i * 100 / _n))
         [ "$_i" -lt "$_n" ] && pause "$_step"
         _i=$((_i + 1))
     done

@@ -58,6 +58,8 @@ struct Snap {
     files: Vec<(PathBuf, Stamp)>,
     /// Listing or reading failed.
     fatal: Option<String>,
+    /// The fatal error is a file that changed while being read (being written).
+    settling: bool,
     acc: Option<AccRef>,
     /// Per slot: the first file without that column, and its columns.
     missing: Vec<Option<(String, Vec<String>)>>,
@@ -417,6 +419,7 @@ impl Checker {
             display,
             files: vec![],
             fatal: None,
+            settling: false,
             acc: None,
             missing: vec![None; nslots],
             fk_errors: vec![None; nfks],
@@ -457,6 +460,7 @@ impl Checker {
         let glob = has_glob(&self.plan.datasets[idx].path);
         let mut datas = vec![];
         let mut stamps = vec![];
+        let mut unsettled: Vec<PathBuf> = vec![];
         for (path, st) in &files {
             let key = (idx, path.clone());
             let cached = self
@@ -484,6 +488,7 @@ impl Checker {
                         );
                     } else {
                         self.cache.remove(&key);
+                        unsettled.push(path.clone());
                     }
                     (data, st)
                 }
@@ -496,6 +501,7 @@ impl Checker {
             match &**data {
                 Err(e) => {
                     let disp = self.display(idx, path);
+                    snap.settling = unsettled.contains(path);
                     snap.fatal = Some(match e.row {
                         Some(r) => format!("{disp}, row {r}: {}", e.msg),
                         None => format!("{disp}: {}", e.msg),
@@ -545,7 +551,9 @@ impl Checker {
     ) -> (Result<FileData, ReadError>, Stamp, bool) {
         let sets: Vec<&KeySet> = fk_sets.iter().map(|s| &**s).collect();
         let mut last = None;
-        for attempt in 0..4u64 {
+        // One retry: a file still changing is being written, and the watcher will
+        // report it again when it changes; reading it over and over would only burn CPU.
+        for attempt in 0..2u64 {
             let before = std::fs::metadata(path).map(|m| stamp(&m));
             self.reads += 1;
             let r = read::read(path, format, &self.needs[idx], &sets);
@@ -563,12 +571,15 @@ impl Checker {
                     ))
                 }
             }
-            std::thread::sleep(Duration::from_millis(50 * (attempt + 1)));
+            if attempt == 0 {
+                std::thread::sleep(Duration::from_millis(100));
+            }
         }
         let (r, st) = last.expect("attempted");
         let r = r.and(Err(ReadError {
             row: None,
-            msg: "the file kept changing while being read; it is read again once it settles".into(),
+            msg: "is being written (it changed while being read); it is read again once it settles"
+                .into(),
         }));
         (r, st, false)
     }
@@ -842,7 +853,11 @@ impl Checker {
     /// A dataset with files that could all be read.
     fn usable(&self, idx: usize, snap: &Snap, owner_done: bool) -> Result<(), NoValue> {
         if let Some(f) = &snap.fatal {
-            return Err(NoValue::Error(f.clone()));
+            return Err(if snap.settling && !owner_done {
+                NoValue::Pending(f.clone())
+            } else {
+                NoValue::Error(f.clone())
+            });
         }
         if snap.files.is_empty() {
             let path = &self.plan.datasets[idx].path;

@@ -173,8 +173,12 @@ pub fn parse_number(b: &[u8]) -> Option<f64> {
     if !b.iter().any(u8::is_ascii_digit) {
         return None;
     }
-    // Safe: all ASCII.
-    std::str::from_utf8(b).ok()?.parse::<f64>().ok()
+    // All ASCII; overflow to infinity is not a number either.
+    std::str::from_utf8(b)
+        .ok()?
+        .parse::<f64>()
+        .ok()
+        .filter(|x| x.is_finite())
 }
 
 /// `[-]digits[.digits]` with at most 15 digits: the digits as an exact integer
@@ -706,6 +710,8 @@ pub struct Acc {
     pub keysets: Vec<KeySet>,
     /// Foreign-key lookups in flight: (hash, row, first bytes of the value, their length).
     fk_pending: Vec<std::collections::VecDeque<FkPending>>,
+    /// Key-set inserts in flight.
+    ks_pending: Vec<std::collections::VecDeque<u64>>,
 }
 
 type FkPending = (u64, u64, [u8; 48], u8);
@@ -791,6 +797,7 @@ impl Acc {
             fks: need.fks.iter().map(|_| Offenders::default()).collect(),
             keysets: need.keysets.iter().map(|_| KeySet::default()).collect(),
             fk_pending: need.fks.iter().map(|_| Default::default()).collect(),
+            ks_pending: need.keysets.iter().map(|_| Default::default()).collect(),
         }
     }
 
@@ -862,15 +869,29 @@ impl Acc {
                 }
             }
         }
-        for (k, slot) in self.keysets.iter_mut().zip(&need.keysets) {
+        for (i, slot) in need.keysets.iter().enumerate() {
             if let Some(v) = cell(*slot) {
-                k.insert(hash_bytes(v));
+                // Insert FK_LAG rows later, once the slot is in cache.
+                let h = hash_bytes(v);
+                self.keysets[i].prefetch(h);
+                let q = &mut self.ks_pending[i];
+                q.push_back(h);
+                if q.len() > FK_LAG
+                    && let Some(h) = q.pop_front()
+                {
+                    self.keysets[i].insert(h);
+                }
             }
         }
     }
 
     /// Resolve the foreign-key lookups still in flight. Called at the end of a read.
     pub fn finish(&mut self, ctx: &Ctx<'_>) {
+        for (k, q) in self.keysets.iter_mut().zip(&mut self.ks_pending) {
+            for h in q.drain(..) {
+                k.insert(h);
+            }
+        }
         for (i, q) in self.fk_pending.iter_mut().enumerate() {
             while let Some((h, r, k, n)) = q.pop_front() {
                 if !ctx.fk_sets[i].contains(&h) {
@@ -942,6 +963,7 @@ mod tests {
         assert_eq!(parse_number(b"1e3"), Some(1000.0));
         assert_eq!(parse_number(b"inf"), None);
         assert_eq!(parse_number(b"NaN"), None);
+        assert_eq!(parse_number(b"1e999"), None);
         assert_eq!(parse_number(b"1,000"), None);
         assert_eq!(parse_number(b"-"), None);
         assert_eq!(parse_number(b"2025-01-01"), None);

@@ -167,3 +167,75 @@ pub struct CheckResult {
     #[serde(skip)]
     pub provisional: bool,
 }
+
+impl Check {
+    /// The names this check refers to, for plan validation: the source of every term
+    /// (`leads.row_count`) and the dataset of `column in dataset.column`.
+    pub fn references(&self) -> Vec<&str> {
+        let mut out = vec![];
+        match &self.body {
+            Body::Exists | Body::InList { .. } => {}
+            Body::InDataset { dataset, .. } => out.push(dataset.as_str()),
+            Body::Compare { lhs, cmp } => {
+                let rhs = match cmp {
+                    Cmp::Op(_, Operand::Expr(e)) => Some(e),
+                    _ => None,
+                };
+                for e in std::iter::once(lhs).chain(rhs) {
+                    for (_, t) in &e.terms {
+                        if let Some(s) = &t.source {
+                            out.push(s.as_str());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Whether the check is valid in a gate's `checks`: a comparison whose every
+    /// term names its source. `Err` says what is wrong.
+    pub fn gate_form(&self) -> Result<(), String> {
+        match &self.body {
+            Body::Compare { lhs, cmp } => {
+                let mut terms: Vec<&Term> = lhs.terms.iter().map(|(_, t)| t).collect();
+                if let Cmp::Op(_, Operand::Expr(e)) = cmp {
+                    terms.extend(e.terms.iter().map(|(_, t)| t));
+                }
+                match terms.iter().find(|t| t.source.is_none()) {
+                    Some(t) => Err(format!(
+                        "`{}` must name its source in a gate check (e.g. `dataset.{}`)",
+                        text::term(t),
+                        text::metric(&t.metric)
+                    )),
+                    None => Ok(()),
+                }
+            }
+            _ => Err(
+                "a gate check compares source-qualified metrics (e.g. `leads.row_count > 0`); \
+                 `exists` and `in` belong in a dataset's checks"
+                    .into(),
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn references_and_gate_form() {
+        let c = parse("leads.row_count > test_drives.row_count").unwrap();
+        assert_eq!(c.references(), vec!["leads", "test_drives"]);
+        assert!(c.gate_form().is_ok());
+        let c = parse("dealer_id in dealers.dealer_id").unwrap();
+        assert_eq!(c.references(), vec!["dealers"]);
+        assert!(c.gate_form().is_err());
+        let c = parse("leads.row_count > row_count").unwrap();
+        assert_eq!(
+            c.gate_form().unwrap_err(),
+            "`row_count` must name its source in a gate check (e.g. `dataset.row_count`)"
+        );
+    }
+}

@@ -118,6 +118,17 @@ pub fn check_command(plan: Arc<Plan>, json: bool) -> (String, i32) {
 /// did not pass, then gates.
 pub fn table(checks: &[CheckResult], gates: &[GateReport]) -> String {
     let head = ["SOURCE", "CHECK", "STATUS", "VALUE", "EXPECTED"];
+    // Very long checks (gate sums over many datasets) would push every other column
+    // off the screen: cut them in the table; messages below and JSON have them whole.
+    let cut = |s: &str, max: usize| -> String {
+        if s.chars().count() <= max {
+            s.to_string()
+        } else {
+            let mut t: String = s.chars().take(max - 1).collect();
+            t.push('…');
+            t
+        }
+    };
     let rows: Vec<[String; 5]> = checks
         .iter()
         .map(|c| {
@@ -128,10 +139,10 @@ pub fn table(checks: &[CheckResult], gates: &[GateReport]) -> String {
             };
             [
                 c.source.clone(),
-                c.check.clone(),
+                cut(&c.check, 72),
                 status,
                 value_str(&c.value),
-                c.expected.clone(),
+                cut(&c.expected, 48),
             ]
         })
         .collect();

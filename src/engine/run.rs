@@ -1049,21 +1049,17 @@ impl Engine {
                     self.sessions[i].bell_at_ms = None;
                 }
             }
-            Command::Resize(i, rows, cols) => {
-                if i < self.sizes.len() {
-                    self.sizes[i] = (rows, cols);
-                    if let Some(h) = &self.sessions[i].handle {
-                        h.resize(rows, cols);
-                    }
+            Command::Resize(i, rows, cols) if i < self.sizes.len() => {
+                self.sizes[i] = (rows, cols);
+                if let Some(h) = &self.sessions[i].handle {
+                    h.resize(rows, cols);
                 }
             }
-            Command::Quit => {
-                if self.phase == Phase::Running {
-                    if self.sessions.iter().any(|s| s.active()) {
-                        self.interrupted = true;
-                    }
-                    self.begin_shutdown();
+            Command::Quit if self.phase == Phase::Running => {
+                if self.sessions.iter().any(|s| s.active()) {
+                    self.interrupted = true;
                 }
+                self.begin_shutdown();
             }
             _ => {}
         }

@@ -627,16 +627,19 @@ impl<'s> Cx<'s> {
                 let p = plan_dir.join(&s.text);
                 match p.canonicalize() {
                     Ok(c) if c.is_dir() => c,
-                    _ => {
+                    Ok(_) => {
                         return Err(self.err(
                             v.span().start,
                             format!(
-                                "`root` in [plan]: directory `{}` does not exist ({}; root is relative to the plan file's directory)",
+                                "`root` in [plan]: `{}` is not a directory ({}; root is relative to the plan file's directory)",
                                 s.text,
                                 p.display()
                             ),
                         ));
                     }
+                    // A root that does not exist yet is made by the run (with its
+                    // records), so a fresh checkout of a plan's workspace just works.
+                    Err(_) => absolute_from_existing(&p),
                 }
             }
             None => plan_dir.canonicalize().unwrap_or(plan_dir.clone()),
@@ -1697,6 +1700,29 @@ fn article(ty: &str) -> String {
     match ty {
         "integer" | "array" => format!("an {ty}"),
         _ => format!("a {ty}"),
+    }
+}
+
+/// `p` made absolute without it existing: its nearest existing ancestor is
+/// canonicalized (resolving `..` and links) and the rest is appended.
+fn absolute_from_existing(p: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut cur = p;
+    loop {
+        if let Ok(c) = cur.canonicalize() {
+            let mut out = c;
+            for part in rest.iter().rev() {
+                out.push(part);
+            }
+            return out;
+        }
+        match (cur.parent(), cur.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                cur = parent;
+            }
+            _ => return p.to_path_buf(),
+        }
     }
 }
 
