@@ -1,6 +1,8 @@
 //! End-to-end tests of the engine through the real binary, headless: real plans,
 //! real PTYs, real processes, real run records.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -77,20 +79,8 @@ fn spawn(dir: &Path, args: &[&str]) -> Child {
         .unwrap()
 }
 
-/// Wait for a child with a deadline (kill it and fail the test past that).
 fn wait(child: Child, limit: Duration) -> Output {
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(limit) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("flightdeck did not finish within {limit:?}");
-        }
-    }
+    common::wait_with_deadline(child, limit)
 }
 
 fn run_in(dir: tempfile::TempDir, plan: &str, extra: &[&str]) -> Run {

@@ -1,6 +1,8 @@
 //! The four seed plans in `config/` run end to end, headless, with their simulated
 //! agents: from a copy of the repository, started from another working directory.
 
+mod common;
+
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -43,18 +45,7 @@ fn flightdeck(t: &tempfile::TempDir, args: &[&str]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let pid = child.id();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let _ = tx.send(child.wait_with_output());
-    });
-    match rx.recv_timeout(Duration::from_secs(240)) {
-        Ok(out) => out.unwrap(),
-        Err(_) => {
-            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
-            panic!("flightdeck {args:?} did not finish in time");
-        }
-    }
+    common::wait_with_deadline(child, Duration::from_secs(240))
 }
 
 fn plan_path(t: &tempfile::TempDir, name: &str) -> String {
