@@ -255,6 +255,11 @@ fn tsv_jsonl_text_and_parquet_readers() {
                     "null_count(market) = 1",
                     "row_count where market = 'UK' = 2",
                     "distinct_count(market) = 2",
+                    "channel in ('tv', 'ooh')",
+                    "null_count(channel) = 1",
+                    "row_count where channel = 'tv' = 2",
+                    "sum(units) = 10",
+                    "min(units) = -2",
                 ],
             ),
         ],
@@ -290,6 +295,11 @@ fn tsv_jsonl_text_and_parquet_readers() {
     expect(&d[4], Pass, num(1.0));
     expect(&d[5], Pass, num(2.0));
     expect(&d[6], Pass, num(2.0));
+    expect(&d[7], Pass, num(0.0));
+    expect(&d[8], Pass, num(1.0));
+    expect(&d[9], Pass, num(2.0));
+    expect(&d[10], Pass, num(10.0));
+    expect(&d[11], Pass, num(-2.0));
 }
 
 fn write_parquet(path: &Path) {
@@ -315,6 +325,23 @@ fn write_parquet(path: &Path) {
         (
             "day",
             Arc::new(Date32Array::from(vec![day(1), day(2), day(3), day(1)])) as ArrayRef,
+        ),
+        (
+            "channel",
+            Arc::new(
+                vec![Some("tv"), None, Some("ooh"), Some("tv")]
+                    .into_iter()
+                    .collect::<arrow_array::DictionaryArray<arrow_array::types::Int32Type>>(),
+            ) as ArrayRef,
+        ),
+        (
+            "units",
+            Arc::new(arrow_array::Int64Array::from(vec![
+                Some(5),
+                Some(7),
+                None,
+                Some(-2),
+            ])) as ArrayRef,
         ),
     ])
     .unwrap();
@@ -997,6 +1024,17 @@ fn bench_ads_and_foreign_key() {
             ),
             ds("leads", "leads.csv", &[]),
             ds(
+                "ads_parquet",
+                "ads.parquet",
+                &[
+                    "row_count > 0",
+                    "sum(spend) > 0",
+                    "row_count where market = 'UK' > 0",
+                    "min(date) >= 2025-01-01",
+                    "max(date) <= 2025-12-31",
+                ],
+            ),
+            ds(
                 "test_drives",
                 "test_drives.csv",
                 &["lead_id in leads.lead_id"],
@@ -1027,8 +1065,17 @@ fn bench_ads_and_foreign_key() {
     for r in &r {
         eprintln!("  {}", r.message);
     }
+    if only == "parquet" {
+        let (t0, c0) = (Instant::now(), cpu());
+        let r = c.dataset(2, true);
+        for r in &r {
+            eprintln!("  {}", r.message);
+        }
+        eprintln!("parquet: {:?} (cpu {:?})", t0.elapsed(), cpu() - c0);
+        return;
+    }
     let (t0, c0) = (Instant::now(), cpu());
-    let r = c.dataset(2, true);
+    let r = c.dataset(3, true);
     let (fk, fk_cpu) = (t0.elapsed(), cpu() - c0);
     eprintln!("  {}", r[0].message);
     eprintln!("ads: {ads:?} (cpu {ads_cpu:?})   foreign key: {fk:?} (cpu {fk_cpu:?})");
