@@ -430,6 +430,12 @@ impl CsvParser {
 
 /// Parse records from `start` until one starts at or after `stop` (or the data ends).
 /// Returns the accumulators and the boundary where it stopped.
+/// A chunk that started at a guessed boundary gives up rather than buffer more than
+/// this for one record: the guess was probably inside a quoted field (quotes then pair
+/// up the wrong way). It is parsed again from the true boundary.
+const SPECULATIVE_MAX_RECORD: usize = 64 << 20;
+const GAVE_UP: &str = "internal: speculative chunk gave up";
+
 fn parse_range(
     file: &File,
     start: u64,
@@ -437,6 +443,7 @@ fn parse_range(
     ncols: usize,
     parser: &mut CsvParser,
     ctx: &Ctx<'_>,
+    speculative: bool,
 ) -> Result<(Acc, u64), ReadError> {
     let st = RowState::new(ctx.need);
     let mut acc = Acc::new(ctx.need);
@@ -454,6 +461,9 @@ fn parse_range(
             len -= pos;
             pos = 0;
             if len == buf.len() {
+                if speculative && buf.len() >= SPECULATIVE_MAX_RECORD {
+                    return Err(ReadError::new(GAVE_UP));
+                }
                 buf.resize(buf.len() * 2, 0);
             }
             let n = file
@@ -578,7 +588,15 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
         1
     };
     if threads <= 1 {
-        let (acc, _) = parse_range(file, data_start, u64::MAX, ncols, &mut new_parser(), ctx)?;
+        let (acc, _) = parse_range(
+            file,
+            data_start,
+            u64::MAX,
+            ncols,
+            &mut new_parser(),
+            ctx,
+            false,
+        )?;
         return Ok(FileData {
             acc,
             missing,
@@ -598,7 +616,7 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
                 let start = starts[i];
                 let stop = if i + 1 < n { starts[i + 1] } else { u64::MAX };
                 let mut parser = new_parser();
-                s.spawn(move || parse_range(file, start, stop, ncols, &mut parser, ctx))
+                s.spawn(move || parse_range(file, start, stop, ncols, &mut parser, ctx, i > 0))
             })
             .collect();
         handles
@@ -614,13 +632,14 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
     let mut boundary = data_start;
     for (i, r) in results.into_iter().enumerate() {
         let stop = if i + 1 < n { starts[i + 1] } else { u64::MAX };
-        let r = if starts[i] == boundary {
+        let gave_up = matches!(&r, Err(e) if e.msg == GAVE_UP);
+        let r = if starts[i] == boundary && !gave_up {
             r
         } else if boundary >= stop {
             // The previous chunk already covered this one.
             continue;
         } else {
-            parse_range(file, boundary, stop, ncols, &mut new_parser(), ctx)
+            parse_range(file, boundary, stop, ncols, &mut new_parser(), ctx, false)
         };
         let done = total.as_ref().map_or(0, |t| t.rows);
         let (mut acc, end) = r.map_err(|mut e| {
