@@ -395,7 +395,7 @@ impl Checker {
             .position(|s| *s == slot)
             .expect("keyset planned");
         let acc = snap.acc.as_ref().expect("read").get();
-        let set = Arc::new(acc.keysets[ki].clone());
+        let set = acc.keysets[ki].clone();
         let generation = self.next_generation;
         self.next_generation += 1;
         self.keysets.insert(
@@ -440,8 +440,7 @@ impl Checker {
                     fd.columns.join(", ")
                 ));
             }
-            let [k] = <[KeySet; 1]>::try_from(fd.acc.keysets).expect("one key set");
-            set.extend(k);
+            set.extend(&fd.acc.keysets[0]);
         }
         let set = Arc::new(set);
         let generation = self.next_generation;

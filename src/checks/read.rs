@@ -445,6 +445,7 @@ fn parse_range(
     ctx: &Ctx<'_>,
     speculative: bool,
 ) -> Result<(Acc, u64), ReadError> {
+    let size = file.metadata().map_or(u64::MAX, |m| m.len());
     let st = RowState::new(ctx.need);
     let mut acc = Acc::new(ctx.need);
     let mut buf = vec![0u8; BLOCK];
@@ -502,6 +503,11 @@ fn parse_range(
                     if rows_only {
                         acc.add_rows(1);
                     } else {
+                        if acc.rows == 4096 && !ctx.need.keysets.is_empty() {
+                            let done = base + pos as u64 - start;
+                            let span = stop.min(size).saturating_sub(start);
+                            acc.expect_rows(span * 4096 / done.max(1) + 1024);
+                        }
                         let b = &buf[..len];
                         let p = &*parser;
                         acc.row(ctx, &st, |slot| p.cell(b, slot));
