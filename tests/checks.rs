@@ -1040,6 +1040,8 @@ fn watcher_sees_rewrites_and_files_in_new_directories() {
 
 /// Timing on generated data (not run by default):
 /// `python3 tests/data/gen/gen_ads.py DIR && FD_BENCH_DIR=DIR cargo test --release --test checks bench -- --ignored --nocapture`
+/// `FD_BENCH_ONLY=ads|fk|parquet` runs one part (`parquet` needs `DIR/ads.parquet`,
+/// e.g. written by polars from ads.csv). Prints wall and CPU time of the process.
 #[test]
 #[ignore]
 fn bench_ads_and_foreign_key() {
