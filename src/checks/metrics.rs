@@ -898,7 +898,8 @@ impl Acc {
     /// Expect about `rows` rows in all: key sets (usually one key per row) are sized
     /// once instead of growing step by step.
     pub fn expect_rows(&mut self, rows: u64) {
-        let rows = rows.min(1 << 28) as usize;
+        // Capped: a key column with few distinct values would waste the space.
+        let rows = rows.min(1 << 22) as usize;
         for k in &mut self.keysets {
             std::sync::Arc::make_mut(k).reserve(rows);
         }
