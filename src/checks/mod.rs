@@ -1,8 +1,15 @@
 //! The check language (SPEC §2), the dataset readers and the evaluation of checks.
 //!
-//! `parse` turns one check string into a [`Check`]; `Checker` answers the checks of
-//! datasets, probes and gates, reading each file once for all the checks on it and
-//! never re-reading a file whose size and mtime did not change.
+//! - `parse`: one check string → [`Check`] (tokenizer + recursive descent; errors carry
+//!   the byte offset and say what was expected and found).
+//! - `metrics`: the measurement plan of a dataset ([`metrics::Need`]) and mergeable
+//!   one-pass accumulators.
+//! - `read`: CSV/TSV (chunked, parallel, only the needed fields), JSONL, Parquet
+//!   (footer row counts, projected columns), text.
+//! - `eval`: the [`Checker`] — reads each file once for all checks touching it, keeps
+//!   per-file results until size/mtime change, answers dataset, probe and gate checks.
+//! - `report`: `flightdeck check` (table or JSON) and its exit status.
+//! - `text`: how values, literals and expressions are written in messages.
 
 mod eval;
 pub mod metrics;
