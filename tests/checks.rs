@@ -1286,3 +1286,38 @@ fn file_changing_while_read_is_read_again_once_settled() {
     c.dataset(0, true);
     assert_eq!(c.file_reads(), reads + 1, "settled: cached");
 }
+
+#[test]
+fn edge_files() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(root, "bom_only.csv", "\u{feff}");
+    write(root, "no_newline.csv", "a,b");
+    write(root, "blank_lines.csv", "\n\na,b\r\n\r\n1,2\n\n3,4");
+    write(root, "crlf.tsv", "a\tb\r\n1\t\"x\ty\"\r\n");
+    write(root, "empty.jsonl", "");
+    write(root, "empty.txt", "");
+    write(root, "sparse.jsonl", "{\"a\": 1}\n{\"b\": 2}\n{\"a\": null, \"b\": \"\"}\n");
+    let p = plan(
+        root,
+        vec![
+            ds("bom_only", "bom_only.csv", &["row_count = 0"]),
+            ds("no_newline", "no_newline.csv", &["row_count = 0", "null_count(b) = 0"]),
+            ds("blank_lines", "blank_lines.csv", &["row_count = 2", "sum(b) = 6"]),
+            ds("crlf", "crlf.tsv", &["row_count = 1", "max(b) = 'x\ty'"]),
+            ds("empty_jsonl", "empty.jsonl", &["row_count = 0", "null_count(a) = 0"]),
+            ds("empty_txt", "empty.txt", &["row_count = 0"]),
+            ds("sparse", "sparse.jsonl", &["null_count(a) = 2", "null_count(b) = 2", "sum(a) = 1"]),
+        ],
+        vec![],
+        vec![],
+    );
+    let mut c = Checker::new(p);
+    let all: Vec<Vec<CheckResult>> = (0..7).map(|i| c.dataset(i, true)).collect();
+    assert_eq!(all[0][0].status, CheckStatus::Error, "{}", all[0][0].message);
+    for (i, rs) in all.iter().enumerate().skip(1) {
+        for r in rs {
+            assert_eq!(r.status, CheckStatus::Pass, "dataset {i}: {}: {}", r.check, r.message);
+        }
+    }
+}
