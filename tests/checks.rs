@@ -932,6 +932,10 @@ fn check_command_table_json_and_exit_code() {
     assert!(out.contains("gate phase-2  CONDITIONAL"), "{out}");
     let (json, code) = check_command(Arc::new(plan_.clone()), true);
     assert_eq!(code, 1);
+    assert!(
+        json.contains("\"source\": \"meta_ads\",\n      \"check\": \"row_count = 2\",\n      \"severity\": \"error\",\n      \"status\": \"pass\",\n      \"value\": 2,\n"),
+        "{json}"
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["checks"][1]["value"], serde_json::json!(1987412.5));
     assert_eq!(v["checks"][1]["severity"], "warn");
@@ -1297,27 +1301,58 @@ fn edge_files() {
     write(root, "crlf.tsv", "a\tb\r\n1\t\"x\ty\"\r\n");
     write(root, "empty.jsonl", "");
     write(root, "empty.txt", "");
-    write(root, "sparse.jsonl", "{\"a\": 1}\n{\"b\": 2}\n{\"a\": null, \"b\": \"\"}\n");
+    write(
+        root,
+        "sparse.jsonl",
+        "{\"a\": 1}\n{\"b\": 2}\n{\"a\": null, \"b\": \"\"}\n",
+    );
     let p = plan(
         root,
         vec![
             ds("bom_only", "bom_only.csv", &["row_count = 0"]),
-            ds("no_newline", "no_newline.csv", &["row_count = 0", "null_count(b) = 0"]),
-            ds("blank_lines", "blank_lines.csv", &["row_count = 2", "sum(b) = 6"]),
+            ds(
+                "no_newline",
+                "no_newline.csv",
+                &["row_count = 0", "null_count(b) = 0"],
+            ),
+            ds(
+                "blank_lines",
+                "blank_lines.csv",
+                &["row_count = 2", "sum(b) = 6"],
+            ),
             ds("crlf", "crlf.tsv", &["row_count = 1", "max(b) = 'x\ty'"]),
-            ds("empty_jsonl", "empty.jsonl", &["row_count = 0", "null_count(a) = 0"]),
+            ds(
+                "empty_jsonl",
+                "empty.jsonl",
+                &["row_count = 0", "null_count(a) = 0"],
+            ),
             ds("empty_txt", "empty.txt", &["row_count = 0"]),
-            ds("sparse", "sparse.jsonl", &["null_count(a) = 2", "null_count(b) = 2", "sum(a) = 1"]),
+            ds(
+                "sparse",
+                "sparse.jsonl",
+                &["null_count(a) = 2", "null_count(b) = 2", "sum(a) = 1"],
+            ),
         ],
         vec![],
         vec![],
     );
     let mut c = Checker::new(p);
     let all: Vec<Vec<CheckResult>> = (0..7).map(|i| c.dataset(i, true)).collect();
-    assert_eq!(all[0][0].status, CheckStatus::Error, "{}", all[0][0].message);
+    assert_eq!(
+        all[0][0].status,
+        CheckStatus::Error,
+        "{}",
+        all[0][0].message
+    );
     for (i, rs) in all.iter().enumerate().skip(1) {
         for r in rs {
-            assert_eq!(r.status, CheckStatus::Pass, "dataset {i}: {}: {}", r.check, r.message);
+            assert_eq!(
+                r.status,
+                CheckStatus::Pass,
+                "dataset {i}: {}: {}",
+                r.check,
+                r.message
+            );
         }
     }
 }

@@ -148,12 +148,25 @@ pub enum CheckStatus {
 }
 
 /// A measured value: a JSON number, a string (date or text), or null.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Measured {
     Number(f64),
     Text(String),
     Null,
+}
+
+impl Serialize for Measured {
+    /// Whole numbers are written as integers (`8000`, not `8000.0`).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Measured::Number(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+                s.serialize_i64(*x as i64)
+            }
+            Measured::Number(x) if x.is_finite() => s.serialize_f64(*x),
+            Measured::Number(_) | Measured::Null => s.serialize_none(),
+            Measured::Text(t) => s.serialize_str(t),
+        }
+    }
 }
 
 /// The result of one check, as recorded in events and reports.
