@@ -1422,10 +1422,23 @@ fn random_csv_agrees_with_the_csv_crate() {
         let checks: Vec<&str> = checks.iter().map(|s| s.as_str()).collect();
         let p = plan(t.path(), vec![ds("r", &name, &checks)], vec![], vec![]);
         let r = Checker::new(p).dataset(0, true);
-        assert_eq!(r[0].value, num(rows as f64), "round {round}: {}", r[0].message);
+        assert_eq!(
+            r[0].value,
+            num(rows as f64),
+            "round {round}: {}",
+            r[0].message
+        );
         for i in 0..ncols {
-            assert_eq!(r[1 + 2 * i].value, num(nulls[i] as f64), "round {round} col {i}");
-            assert_eq!(r[2 + 2 * i].value, num(distinct[i].len() as f64), "round {round} col {i}");
+            assert_eq!(
+                r[1 + 2 * i].value,
+                num(nulls[i] as f64),
+                "round {round} col {i}"
+            );
+            assert_eq!(
+                r[2 + 2 * i].value,
+                num(distinct[i].len() as f64),
+                "round {round} col {i}"
+            );
         }
     }
 }
