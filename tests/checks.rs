@@ -255,6 +255,11 @@ fn tsv_jsonl_text_and_parquet_readers() {
                     "null_count(market) = 1",
                     "row_count where market = 'UK' = 2",
                     "distinct_count(market) = 2",
+                    "channel in ('tv', 'ooh')",
+                    "null_count(channel) = 1",
+                    "row_count where channel = 'tv' = 2",
+                    "sum(units) = 10",
+                    "min(units) = -2",
                 ],
             ),
         ],
@@ -290,6 +295,11 @@ fn tsv_jsonl_text_and_parquet_readers() {
     expect(&d[4], Pass, num(1.0));
     expect(&d[5], Pass, num(2.0));
     expect(&d[6], Pass, num(2.0));
+    expect(&d[7], Pass, num(0.0));
+    expect(&d[8], Pass, num(1.0));
+    expect(&d[9], Pass, num(2.0));
+    expect(&d[10], Pass, num(10.0));
+    expect(&d[11], Pass, num(-2.0));
 }
 
 fn write_parquet(path: &Path) {
@@ -315,6 +325,23 @@ fn write_parquet(path: &Path) {
         (
             "day",
             Arc::new(Date32Array::from(vec![day(1), day(2), day(3), day(1)])) as ArrayRef,
+        ),
+        (
+            "channel",
+            Arc::new(
+                vec![Some("tv"), None, Some("ooh"), Some("tv")]
+                    .into_iter()
+                    .collect::<arrow_array::DictionaryArray<arrow_array::types::Int32Type>>(),
+            ) as ArrayRef,
+        ),
+        (
+            "units",
+            Arc::new(arrow_array::Int64Array::from(vec![
+                Some(5),
+                Some(7),
+                None,
+                Some(-2),
+            ])) as ArrayRef,
         ),
     ])
     .unwrap();
@@ -373,6 +400,46 @@ fn foreign_keys_report_orphans() {
     assert_eq!(status(&r[0]), CheckStatus::Pending, "{}", r[0].message);
     let r = c.dataset(1, true);
     assert_eq!(status(&r[0]), CheckStatus::Error, "{}", r[0].message);
+}
+
+#[test]
+fn self_and_cyclic_foreign_keys() {
+    let t = tempfile::tempdir().unwrap();
+    write(t.path(), "people.csv", "id,boss\n1,\n2,1\n3,1\n4,9\n");
+    write(t.path(), "a.csv", "id,b_id\n1,10\n2,11\n");
+    write(t.path(), "b.csv", "id,a_id\n10,1\n11,3\n");
+    let p = plan(
+        t.path(),
+        vec![
+            ds(
+                "people",
+                "people.csv",
+                &["boss in people.id", "row_count = 4"],
+            ),
+            ds("a", "a.csv", &["b_id in b.id"]),
+            ds("b", "b.csv", &["a_id in a.id"]),
+        ],
+        vec![],
+        vec![],
+    );
+    let mut c = Checker::new(p);
+    let r = c.dataset(0, true);
+    expect(&r[0], CheckStatus::Fail, num(1.0));
+    assert_eq!(
+        r[0].message,
+        "boss: 1 orphan not in people.id, first: '9' (row 4)"
+    );
+    expect(&r[1], CheckStatus::Pass, num(4.0));
+    let r = c.dataset(1, true);
+    expect(&r[0], CheckStatus::Pass, num(0.0));
+    let r = c.dataset(2, true);
+    expect(&r[0], CheckStatus::Fail, num(1.0));
+    // Unchanged files: nothing is read again.
+    let reads = c.file_reads();
+    c.dataset(0, true);
+    c.dataset(1, true);
+    c.dataset(2, true);
+    assert_eq!(c.file_reads(), reads);
 }
 
 #[test]
@@ -865,6 +932,10 @@ fn check_command_table_json_and_exit_code() {
     assert!(out.contains("gate phase-2  CONDITIONAL"), "{out}");
     let (json, code) = check_command(Arc::new(plan_.clone()), true);
     assert_eq!(code, 1);
+    assert!(
+        json.contains("\"source\": \"meta_ads\",\n      \"check\": \"row_count = 2\",\n      \"severity\": \"error\",\n      \"status\": \"pass\",\n      \"value\": 2,\n"),
+        "{json}"
+    );
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["checks"][1]["value"], serde_json::json!(1987412.5));
     assert_eq!(v["checks"][1]["severity"], "warn");
@@ -973,6 +1044,8 @@ fn watcher_sees_rewrites_and_files_in_new_directories() {
 
 /// Timing on generated data (not run by default):
 /// `python3 tests/data/gen/gen_ads.py DIR && FD_BENCH_DIR=DIR cargo test --release --test checks bench -- --ignored --nocapture`
+/// `FD_BENCH_ONLY=ads|fk|parquet` runs one part (`parquet` needs `DIR/ads.parquet`,
+/// e.g. written by polars from ads.csv). Prints wall and CPU time of the process.
 #[test]
 #[ignore]
 fn bench_ads_and_foreign_key() {
@@ -997,6 +1070,17 @@ fn bench_ads_and_foreign_key() {
             ),
             ds("leads", "leads.csv", &[]),
             ds(
+                "ads_parquet",
+                "ads.parquet",
+                &[
+                    "row_count > 0",
+                    "sum(spend) > 0",
+                    "row_count where market = 'UK' > 0",
+                    "min(date) >= 2025-01-01",
+                    "max(date) <= 2025-12-31",
+                ],
+            ),
+            ds(
                 "test_drives",
                 "test_drives.csv",
                 &["lead_id in leads.lead_id"],
@@ -1018,17 +1102,26 @@ fn bench_ads_and_foreign_key() {
     let mut c = Checker::new(p);
     let only = std::env::var("FD_BENCH_ONLY").unwrap_or_default();
     let (t0, c0) = (Instant::now(), cpu());
-    let r = if only == "fk" {
-        vec![]
-    } else {
+    let r = if only.is_empty() || only == "ads" {
         c.dataset(0, true)
+    } else {
+        vec![]
     };
     let (ads, ads_cpu) = (t0.elapsed(), cpu() - c0);
     for r in &r {
         eprintln!("  {}", r.message);
     }
+    if only == "parquet" {
+        let (t0, c0) = (Instant::now(), cpu());
+        let r = c.dataset(2, true);
+        for r in &r {
+            eprintln!("  {}", r.message);
+        }
+        eprintln!("parquet: {:?} (cpu {:?})", t0.elapsed(), cpu() - c0);
+        return;
+    }
     let (t0, c0) = (Instant::now(), cpu());
-    let r = c.dataset(2, true);
+    let r = c.dataset(3, true);
     let (fk, fk_cpu) = (t0.elapsed(), cpu() - c0);
     eprintln!("  {}", r[0].message);
     eprintln!("ads: {ads:?} (cpu {ads_cpu:?})   foreign key: {fk:?} (cpu {fk_cpu:?})");
@@ -1196,4 +1289,156 @@ fn file_changing_while_read_is_read_again_once_settled() {
     assert_eq!(c.file_reads(), reads + 1);
     c.dataset(0, true);
     assert_eq!(c.file_reads(), reads + 1, "settled: cached");
+}
+
+#[test]
+fn edge_files() {
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    write(root, "bom_only.csv", "\u{feff}");
+    write(root, "no_newline.csv", "a,b");
+    write(root, "blank_lines.csv", "\n\na,b\r\n\r\n1,2\n\n3,4");
+    write(root, "crlf.tsv", "a\tb\r\n1\t\"x\ty\"\r\n");
+    write(root, "empty.jsonl", "");
+    write(root, "empty.txt", "");
+    write(
+        root,
+        "sparse.jsonl",
+        "{\"a\": 1}\n{\"b\": 2}\n{\"a\": null, \"b\": \"\"}\n",
+    );
+    let p = plan(
+        root,
+        vec![
+            ds("bom_only", "bom_only.csv", &["row_count = 0"]),
+            ds(
+                "no_newline",
+                "no_newline.csv",
+                &["row_count = 0", "null_count(b) = 0"],
+            ),
+            ds(
+                "blank_lines",
+                "blank_lines.csv",
+                &["row_count = 2", "sum(b) = 6"],
+            ),
+            ds("crlf", "crlf.tsv", &["row_count = 1", "max(b) = 'x\ty'"]),
+            ds(
+                "empty_jsonl",
+                "empty.jsonl",
+                &["row_count = 0", "null_count(a) = 0"],
+            ),
+            ds("empty_txt", "empty.txt", &["row_count = 0"]),
+            ds(
+                "sparse",
+                "sparse.jsonl",
+                &["null_count(a) = 2", "null_count(b) = 2", "sum(a) = 1"],
+            ),
+        ],
+        vec![],
+        vec![],
+    );
+    let mut c = Checker::new(p);
+    let all: Vec<Vec<CheckResult>> = (0..7).map(|i| c.dataset(i, true)).collect();
+    assert_eq!(
+        all[0][0].status,
+        CheckStatus::Error,
+        "{}",
+        all[0][0].message
+    );
+    for (i, rs) in all.iter().enumerate().skip(1) {
+        for r in rs {
+            assert_eq!(
+                r.status,
+                CheckStatus::Pass,
+                "dataset {i}: {}: {}",
+                r.check,
+                r.message
+            );
+        }
+    }
+}
+
+/// Random CSV (quoted fields with delimiters, quotes, CR/LF; blank lines; CRLF) read by
+/// the checker, in parallel chunks, agrees with the csv crate read sequentially.
+#[test]
+fn random_csv_agrees_with_the_csv_crate() {
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut rnd = move |n: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let t = tempfile::tempdir().unwrap();
+    for round in 0..3 {
+        let ncols = 3 + rnd(4) as usize;
+        let mut s = String::new();
+        let header: Vec<String> = (0..ncols).map(|i| format!("c{i}")).collect();
+        s.push_str(&header.join(","));
+        s.push_str("\r\n");
+        while s.len() < (5 << 20) + round * 300_000 {
+            let mut fields = vec![];
+            for _ in 0..ncols {
+                let f = match rnd(10) {
+                    0 => String::new(),
+                    1 => "\"\"".to_string(),
+                    2 => format!("\"a,{}\nb\"", rnd(50)),
+                    3 => format!("\"say \"\"{}\"\"\"", rnd(20)),
+                    4 => format!("\"{}\r\n\"", rnd(30)),
+                    5 => "x".repeat(rnd(200) as usize),
+                    _ => format!("{}", rnd(1000)),
+                };
+                fields.push(f);
+            }
+            s.push_str(&fields.join(","));
+            s.push_str(match rnd(8) {
+                0 => "\r\n",
+                1 => "\n\n",
+                _ => "\n",
+            });
+        }
+        let name = format!("r{round}.csv");
+        write(t.path(), &name, &s);
+        // Expected, from the csv crate.
+        let mut rdr = csv::Reader::from_reader(s.as_bytes());
+        let mut rows = 0u64;
+        let mut nulls = vec![0u64; ncols];
+        let mut distinct: Vec<std::collections::HashSet<Vec<u8>>> = vec![Default::default(); ncols];
+        for rec in rdr.byte_records() {
+            let rec = rec.unwrap();
+            rows += 1;
+            for (i, f) in rec.iter().enumerate() {
+                if f.is_empty() {
+                    nulls[i] += 1;
+                } else {
+                    distinct[i].insert(f.to_vec());
+                }
+            }
+        }
+        let mut checks = vec!["row_count = 0".to_string()];
+        for i in 0..ncols {
+            checks.push(format!("null_count(c{i}) = 0"));
+            checks.push(format!("distinct_count(c{i}) = 0"));
+        }
+        let checks: Vec<&str> = checks.iter().map(|s| s.as_str()).collect();
+        let p = plan(t.path(), vec![ds("r", &name, &checks)], vec![], vec![]);
+        let r = Checker::new(p).dataset(0, true);
+        assert_eq!(
+            r[0].value,
+            num(rows as f64),
+            "round {round}: {}",
+            r[0].message
+        );
+        for i in 0..ncols {
+            assert_eq!(
+                r[1 + 2 * i].value,
+                num(nulls[i] as f64),
+                "round {round} col {i}"
+            );
+            assert_eq!(
+                r[2 + 2 * i].value,
+                num(distinct[i].len() as f64),
+                "round {round} col {i}"
+            );
+        }
+    }
 }

@@ -128,14 +128,7 @@ impl HashSet64 {
     }
 
     fn grow(&mut self) {
-        let cap = (self.slots.len() * 2).max(16);
-        let old = std::mem::replace(&mut self.slots, vec![0; cap]);
-        self.len = 0;
-        for h in old {
-            if h != 0 {
-                self.insert(h);
-            }
-        }
+        self.reserve((self.slots.len()).max(8));
     }
 
     pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
@@ -147,9 +140,24 @@ impl HashSet64 {
     }
 
     /// Add every member of `other`.
-    pub fn extend(&mut self, other: HashSet64) {
+    pub fn extend(&mut self, other: &HashSet64) {
+        self.reserve(self.len + other.len());
         for h in other.iter() {
             self.insert(h);
+        }
+    }
+
+    /// Make room for `n` members without growing again.
+    pub fn reserve(&mut self, n: usize) {
+        let want = (n * 2).next_power_of_two();
+        if want > self.slots.len() {
+            let old = std::mem::replace(&mut self.slots, vec![0; want]);
+            self.len = 0;
+            for h in old {
+                if h != 0 {
+                    self.insert(h);
+                }
+            }
         }
     }
 }
@@ -707,7 +715,8 @@ pub struct Acc {
     pub groups: Vec<GroupAcc>,
     pub inlists: Vec<Offenders>,
     pub fks: Vec<Offenders>,
-    pub keysets: Vec<KeySet>,
+    /// Shared (not copied) once the read is done: the checker hands them out as they are.
+    pub keysets: Vec<std::sync::Arc<KeySet>>,
     /// Foreign-key lookups in flight: (hash, row, first bytes of the value, their length).
     fk_pending: Vec<std::collections::VecDeque<FkPending>>,
     /// Key-set inserts in flight.
@@ -795,7 +804,7 @@ impl Acc {
                 .collect(),
             inlists: need.inlists.iter().map(|_| Offenders::default()).collect(),
             fks: need.fks.iter().map(|_| Offenders::default()).collect(),
-            keysets: need.keysets.iter().map(|_| KeySet::default()).collect(),
+            keysets: need.keysets.iter().map(|_| Default::default()).collect(),
             fk_pending: need.fks.iter().map(|_| Default::default()).collect(),
             ks_pending: need.keysets.iter().map(|_| Default::default()).collect(),
         }
@@ -873,21 +882,33 @@ impl Acc {
             if let Some(v) = cell(*slot) {
                 // Insert FK_LAG rows later, once the slot is in cache.
                 let h = hash_bytes(v);
-                self.keysets[i].prefetch(h);
+                let set = std::sync::Arc::make_mut(&mut self.keysets[i]);
+                set.prefetch(h);
                 let q = &mut self.ks_pending[i];
                 q.push_back(h);
                 if q.len() > FK_LAG
                     && let Some(h) = q.pop_front()
                 {
-                    self.keysets[i].insert(h);
+                    set.insert(h);
                 }
             }
+        }
+    }
+
+    /// Expect about `rows` rows in all: key sets (usually one key per row) are sized
+    /// once instead of growing step by step.
+    pub fn expect_rows(&mut self, rows: u64) {
+        // Capped: a key column with few distinct values would waste the space.
+        let rows = rows.min(1 << 22) as usize;
+        for k in &mut self.keysets {
+            std::sync::Arc::make_mut(k).reserve(rows);
         }
     }
 
     /// Resolve the foreign-key lookups still in flight. Called at the end of a read.
     pub fn finish(&mut self, ctx: &Ctx<'_>) {
         for (k, q) in self.keysets.iter_mut().zip(&mut self.ks_pending) {
+            let k = std::sync::Arc::make_mut(k);
             for h in q.drain(..) {
                 k.insert(h);
             }
@@ -929,9 +950,9 @@ impl Acc {
                 t.nonnull += ot.nonnull;
                 if t.set.len() < ot.set.len() {
                     let small = std::mem::replace(&mut t.set, ot.set);
-                    t.set.extend(small);
+                    t.set.extend(&small);
                 } else {
-                    t.set.extend(ot.set);
+                    t.set.extend(&ot.set);
                 }
             }
         }
@@ -944,9 +965,9 @@ impl Acc {
         for (a, b) in self.keysets.iter_mut().zip(o.keysets) {
             if a.len() < b.len() {
                 let small = std::mem::replace(a, b);
-                a.extend(small);
+                std::sync::Arc::make_mut(a).extend(&small);
             } else {
-                a.extend(b);
+                std::sync::Arc::make_mut(a).extend(&b);
             }
         }
     }

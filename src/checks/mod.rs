@@ -1,8 +1,15 @@
 //! The check language (SPEC §2), the dataset readers and the evaluation of checks.
 //!
-//! `parse` turns one check string into a [`Check`]; `Checker` answers the checks of
-//! datasets, probes and gates, reading each file once for all the checks on it and
-//! never re-reading a file whose size and mtime did not change.
+//! - `parse`: one check string → [`Check`] (tokenizer + recursive descent; errors carry
+//!   the byte offset and say what was expected and found).
+//! - `metrics`: the measurement plan of a dataset ([`metrics::Need`]) and mergeable
+//!   one-pass accumulators.
+//! - `read`: CSV/TSV (chunked, parallel, only the needed fields), JSONL, Parquet
+//!   (footer row counts, projected columns), text.
+//! - `eval`: the [`Checker`] — reads each file once for all checks touching it, keeps
+//!   per-file results until size/mtime change, answers dataset, probe and gate checks.
+//! - `report`: `flightdeck check` (table or JSON) and its exit status.
+//! - `text`: how values, literals and expressions are written in messages.
 
 mod eval;
 pub mod metrics;
@@ -141,12 +148,25 @@ pub enum CheckStatus {
 }
 
 /// A measured value: a JSON number, a string (date or text), or null.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Measured {
     Number(f64),
     Text(String),
     Null,
+}
+
+impl Serialize for Measured {
+    /// Whole numbers are written as integers (`8000`, not `8000.0`).
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Measured::Number(x) if x.fract() == 0.0 && x.abs() < 9.0e15 => {
+                s.serialize_i64(*x as i64)
+            }
+            Measured::Number(x) if x.is_finite() => s.serialize_f64(*x),
+            Measured::Number(_) | Measured::Null => s.serialize_none(),
+            Measured::Text(t) => s.serialize_str(t),
+        }
+    }
 }
 
 /// The result of one check, as recorded in events and reports.

@@ -430,6 +430,12 @@ impl CsvParser {
 
 /// Parse records from `start` until one starts at or after `stop` (or the data ends).
 /// Returns the accumulators and the boundary where it stopped.
+/// A chunk that started at a guessed boundary gives up rather than buffer more than
+/// this for one record: the guess was probably inside a quoted field (quotes then pair
+/// up the wrong way). It is parsed again from the true boundary.
+const SPECULATIVE_MAX_RECORD: usize = 64 << 20;
+const GAVE_UP: &str = "internal: speculative chunk gave up";
+
 fn parse_range(
     file: &File,
     start: u64,
@@ -437,7 +443,9 @@ fn parse_range(
     ncols: usize,
     parser: &mut CsvParser,
     ctx: &Ctx<'_>,
+    speculative: bool,
 ) -> Result<(Acc, u64), ReadError> {
+    let size = file.metadata().map_or(u64::MAX, |m| m.len());
     let st = RowState::new(ctx.need);
     let mut acc = Acc::new(ctx.need);
     let mut buf = vec![0u8; BLOCK];
@@ -454,6 +462,9 @@ fn parse_range(
             len -= pos;
             pos = 0;
             if len == buf.len() {
+                if speculative && buf.len() >= SPECULATIVE_MAX_RECORD {
+                    return Err(ReadError::new(GAVE_UP));
+                }
                 buf.resize(buf.len() * 2, 0);
             }
             let n = file
@@ -492,6 +503,11 @@ fn parse_range(
                     if rows_only {
                         acc.add_rows(1);
                     } else {
+                        if acc.rows == 4096 && !ctx.need.keysets.is_empty() {
+                            let done = base + pos as u64 - start;
+                            let span = stop.min(size).saturating_sub(start);
+                            acc.expect_rows(span * 4096 / done.max(1) + 1024);
+                        }
                         let b = &buf[..len];
                         let p = &*parser;
                         acc.row(ctx, &st, |slot| p.cell(b, slot));
@@ -578,7 +594,15 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
         1
     };
     if threads <= 1 {
-        let (acc, _) = parse_range(file, data_start, u64::MAX, ncols, &mut new_parser(), ctx)?;
+        let (acc, _) = parse_range(
+            file,
+            data_start,
+            u64::MAX,
+            ncols,
+            &mut new_parser(),
+            ctx,
+            false,
+        )?;
         return Ok(FileData {
             acc,
             missing,
@@ -598,7 +622,7 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
                 let start = starts[i];
                 let stop = if i + 1 < n { starts[i + 1] } else { u64::MAX };
                 let mut parser = new_parser();
-                s.spawn(move || parse_range(file, start, stop, ncols, &mut parser, ctx))
+                s.spawn(move || parse_range(file, start, stop, ncols, &mut parser, ctx, i > 0))
             })
             .collect();
         handles
@@ -614,13 +638,14 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
     let mut boundary = data_start;
     for (i, r) in results.into_iter().enumerate() {
         let stop = if i + 1 < n { starts[i + 1] } else { u64::MAX };
-        let r = if starts[i] == boundary {
+        let gave_up = matches!(&r, Err(e) if e.msg == GAVE_UP);
+        let r = if starts[i] == boundary && !gave_up {
             r
         } else if boundary >= stop {
             // The previous chunk already covered this one.
             continue;
         } else {
-            parse_range(file, boundary, stop, ncols, &mut new_parser(), ctx)
+            parse_range(file, boundary, stop, ncols, &mut new_parser(), ctx, false)
         };
         let done = total.as_ref().map_or(0, |t| t.rows);
         let (mut acc, end) = r.map_err(|mut e| {
@@ -728,6 +753,7 @@ fn read_jsonl(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
 // ---------------------------------------------------------------- Parquet
 
 fn read_parquet(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+    use arrow_array::Array;
     use parquet::arrow::ProjectionMask;
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let need = ctx.need;
@@ -764,24 +790,53 @@ fn read_parquet(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
         .build()
         .map_err(|e| ReadError::new(format!("cannot read Parquet data: {e}")))?;
     let st = RowState::new(need);
-    let mut cells: Vec<Option<Vec<u8>>> = vec![None; need.columns.len()];
+    let nslots = need.columns.len();
+    // Text columns are borrowed from the arrays; other values are written into a
+    // per-column buffer reused for every row.
+    let mut scratch: Vec<Vec<u8>> = vec![Vec::new(); nslots];
+    let mut null = vec![true; nslots];
     for batch in reader {
         let batch = batch.map_err(|e| {
             ReadError::new(format!("corrupt Parquet data after row {}: {e}", acc.rows))
         })?;
-        let cols: Vec<Option<&arrow_array::ArrayRef>> = need
+        let cols: Vec<Option<Col>> = need
             .columns
             .iter()
-            .map(|c| batch.schema().index_of(c).ok().map(|i| batch.column(i)))
+            .map(|c| {
+                batch
+                    .schema()
+                    .index_of(c)
+                    .ok()
+                    .map(|i| Col::of(batch.column(i)))
+            })
             .collect();
         for r in 0..batch.num_rows() {
             for (slot, col) in cols.iter().enumerate() {
-                cells[slot] = match col {
-                    Some(a) => arrow_text(a, r).map_err(ReadError::new)?,
-                    None => None,
+                null[slot] = match col {
+                    None => true,
+                    Some(Col::Str(a)) => a.is_null(r),
+                    Some(Col::Dict(a, keys, values)) => {
+                        let b = &mut scratch[slot];
+                        b.clear();
+                        a.is_null(r) || !arrow_write(values, keys[r], b).map_err(ReadError::new)?
+                    }
+                    Some(Col::Other(a)) => {
+                        let b = &mut scratch[slot];
+                        b.clear();
+                        !arrow_write(a, r, b).map_err(ReadError::new)?
+                    }
                 };
             }
-            acc.row(ctx, &st, |slot| cells[slot].as_deref());
+            acc.row(ctx, &st, |slot| {
+                if null[slot] {
+                    return None;
+                }
+                let v: &[u8] = match &cols[slot] {
+                    Some(Col::Str(a)) => a.value(r).as_bytes(),
+                    _ => &scratch[slot],
+                };
+                (!v.is_empty()).then_some(v)
+            });
         }
     }
     Ok(FileData {
@@ -791,38 +846,76 @@ fn read_parquet(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
     })
 }
 
-/// One Arrow value as text (numbers in their shortest form, dates as YYYY-MM-DD).
-fn arrow_text(a: &arrow_array::ArrayRef, i: usize) -> Result<Option<Vec<u8>>, String> {
+/// A column of a record batch.
+enum Col<'a> {
+    Str(&'a arrow_array::StringArray),
+    /// Dictionary-encoded: the array, the key of every row, and the values.
+    Dict(
+        &'a arrow_array::ArrayRef,
+        Vec<usize>,
+        &'a arrow_array::ArrayRef,
+    ),
+    Other(&'a arrow_array::ArrayRef),
+}
+
+impl<'a> Col<'a> {
+    fn of(a: &'a arrow_array::ArrayRef) -> Self {
+        use arrow_array::cast::AsArray;
+        if let Some(s) = a.as_any().downcast_ref::<arrow_array::StringArray>() {
+            return Col::Str(s);
+        }
+        if let arrow_schema::DataType::Dictionary(_, _) = a.data_type() {
+            let d = a.as_any_dictionary();
+            return Col::Dict(a, d.normalized_keys(), d.values());
+        }
+        Col::Other(a)
+    }
+}
+
+/// Write one Arrow value as text into `out` (numbers in their shortest form, dates as
+/// YYYY-MM-DD); false when it is null.
+fn arrow_write(a: &arrow_array::ArrayRef, i: usize, out: &mut Vec<u8>) -> Result<bool, String> {
     use arrow_array::cast::AsArray;
     use arrow_array::types::*;
     use arrow_schema::{DataType, TimeUnit};
+    use std::io::Write;
     if a.is_null(i) {
-        return Ok(None);
+        return Ok(false);
     }
-    let s: String = match a.data_type() {
-        DataType::Utf8 => a.as_string::<i32>().value(i).to_string(),
-        DataType::LargeUtf8 => a.as_string::<i64>().value(i).to_string(),
-        DataType::Utf8View => a.as_string_view().value(i).to_string(),
-        DataType::Boolean => a.as_boolean().value(i).to_string(),
-        DataType::Int8 => a.as_primitive::<Int8Type>().value(i).to_string(),
-        DataType::Int16 => a.as_primitive::<Int16Type>().value(i).to_string(),
-        DataType::Int32 => a.as_primitive::<Int32Type>().value(i).to_string(),
-        DataType::Int64 => a.as_primitive::<Int64Type>().value(i).to_string(),
-        DataType::UInt8 => a.as_primitive::<UInt8Type>().value(i).to_string(),
-        DataType::UInt16 => a.as_primitive::<UInt16Type>().value(i).to_string(),
-        DataType::UInt32 => a.as_primitive::<UInt32Type>().value(i).to_string(),
-        DataType::UInt64 => a.as_primitive::<UInt64Type>().value(i).to_string(),
-        DataType::Float32 => a.as_primitive::<Float32Type>().value(i).to_string(),
-        DataType::Float64 => a.as_primitive::<Float64Type>().value(i).to_string(),
-        DataType::Decimal128(_, _) => a.as_primitive::<Decimal128Type>().value_as_string(i),
-        DataType::Date32 => match a.as_primitive::<Date32Type>().value_as_date(i) {
-            Some(d) => d.format("%Y-%m-%d").to_string(),
-            None => return Ok(None),
-        },
-        DataType::Date64 => match a.as_primitive::<Date64Type>().value_as_date(i) {
-            Some(d) => d.format("%Y-%m-%d").to_string(),
-            None => return Ok(None),
-        },
+    macro_rules! num {
+        ($t:ty) => {{
+            let _ = write!(out, "{}", a.as_primitive::<$t>().value(i));
+        }};
+    }
+    let date = |out: &mut Vec<u8>, d: Option<chrono::NaiveDate>| {
+        if let Some(d) = d {
+            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        }
+    };
+    match a.data_type() {
+        DataType::Utf8 => out.extend_from_slice(a.as_string::<i32>().value(i).as_bytes()),
+        DataType::LargeUtf8 => out.extend_from_slice(a.as_string::<i64>().value(i).as_bytes()),
+        DataType::Utf8View => out.extend_from_slice(a.as_string_view().value(i).as_bytes()),
+        DataType::Boolean => {
+            let _ = write!(out, "{}", a.as_boolean().value(i));
+        }
+        DataType::Int8 => num!(Int8Type),
+        DataType::Int16 => num!(Int16Type),
+        DataType::Int32 => num!(Int32Type),
+        DataType::Int64 => num!(Int64Type),
+        DataType::UInt8 => num!(UInt8Type),
+        DataType::UInt16 => num!(UInt16Type),
+        DataType::UInt32 => num!(UInt32Type),
+        DataType::UInt64 => num!(UInt64Type),
+        DataType::Float32 => num!(Float32Type),
+        DataType::Float64 => num!(Float64Type),
+        DataType::Decimal128(_, _) => out.extend_from_slice(
+            a.as_primitive::<Decimal128Type>()
+                .value_as_string(i)
+                .as_bytes(),
+        ),
+        DataType::Date32 => date(out, a.as_primitive::<Date32Type>().value_as_date(i)),
+        DataType::Date64 => date(out, a.as_primitive::<Date64Type>().value_as_date(i)),
         DataType::Timestamp(unit, _) => {
             let dt = match unit {
                 TimeUnit::Second => a.as_primitive::<TimestampSecondType>().value_as_datetime(i),
@@ -836,24 +929,19 @@ fn arrow_text(a: &arrow_array::ArrayRef, i: usize) -> Result<Option<Vec<u8>>, St
                     .as_primitive::<TimestampNanosecondType>()
                     .value_as_datetime(i),
             };
-            match dt {
-                Some(d) => d.format("%Y-%m-%dT%H:%M:%S").to_string(),
-                None => return Ok(None),
+            if let Some(d) = dt {
+                let _ = write!(out, "{}", d.format("%Y-%m-%dT%H:%M:%S"));
             }
         }
         DataType::Dictionary(_, _) => {
-            // Dictionary-encoded strings are common: look the key up.
+            // (Batches go through `Col::Dict`; this is for nested dictionaries.)
             let d = a.as_any_dictionary();
             let key = d.normalized_keys()[i];
-            return arrow_text(d.values(), key);
+            return arrow_write(d.values(), key, out);
         }
         other => return Err(format!("unsupported Parquet column type {other}")),
-    };
-    Ok(if s.is_empty() {
-        None
-    } else {
-        Some(s.into_bytes())
-    })
+    }
+    Ok(true)
 }
 
 #[cfg(test)]

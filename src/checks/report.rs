@@ -84,17 +84,11 @@ fn value_str(v: &Measured) -> String {
     }
 }
 
-/// A check as a JSON object with the fields of `report.json`.
-pub fn check_json(c: &CheckResult) -> serde_json::Value {
-    serde_json::json!({
-        "source": c.source,
-        "check": c.check,
-        "severity": c.severity,
-        "status": c.status,
-        "value": c.value,
-        "expected": c.expected,
-        "message": c.message,
-    })
+/// The JSON of `flightdeck check --format json`: fields in the order of `report.json`.
+#[derive(Serialize)]
+struct CheckJson<'a> {
+    checks: &'a [CheckResult],
+    gates: &'a [GateReport],
 }
 
 /// The text (table or JSON) and exit status of `flightdeck check`.
@@ -103,10 +97,10 @@ pub fn check_command(plan: Arc<Plan>, json: bool) -> (String, i32) {
     let (checks, gates) = evaluate_all(&mut checker);
     let code = exit_code(&plan, &checks, &gates);
     if json {
-        let v = serde_json::json!({
-            "checks": checks.iter().map(check_json).collect::<Vec<_>>(),
-            "gates": gates,
-        });
+        let v = CheckJson {
+            checks: &checks,
+            gates: &gates,
+        };
         let mut s = serde_json::to_string_pretty(&v).expect("serializable");
         s.push('\n');
         return (s, code);
