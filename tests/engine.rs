@@ -956,6 +956,13 @@ fn done_when_then_stopped_keeps_its_gate_passed() {
     let dir = tempfile::tempdir().unwrap();
     // A done file from an earlier run must not end the new session at once.
     std::fs::write(dir.path().join("done"), "stale").unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(dir.path().join("done"))
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
     let t0 = Instant::now();
     let r = run_in(
         dir,
@@ -989,4 +996,33 @@ command = "echo b"
         "the stale file ended it"
     );
     assert_eq!(r.session("b")["state"], "succeeded");
+}
+
+#[test]
+fn attention_sees_a_prompt_above_its_options_and_clears_once_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("answer.txt"), "1\n").unwrap();
+    let r = run_in(
+        dir,
+        r#"
+[plan]
+name = "dialog"
+[[session]]
+name = "agent"
+command = "printf 'Do you want to proceed?\n  1. Yes\n  2. No\n'; read x; echo answered $x; sleep 1"
+attention = 'Do you want'
+input = "answer.txt"
+input_delay = "1s"
+"#,
+        &[],
+    );
+    assert_eq!(r.code(), 0, "{}", r.stdout());
+    let ev = r.events();
+    let acts: Vec<&str> = find(&ev, "session_activity", "agent")
+        .iter()
+        .map(|e| e["activity"].as_str().unwrap())
+        .collect();
+    let asked = acts.iter().position(|a| *a == "needs-input");
+    assert!(asked.is_some(), "{acts:?}");
+    assert!(acts[asked.unwrap()..].contains(&"working"), "{acts:?}");
 }

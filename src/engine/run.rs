@@ -1301,6 +1301,9 @@ fn written_since(file: &Path, since: Option<std::time::SystemTime>) -> bool {
         return false;
     };
     let Some(since) = since else { return true };
+    // File times come from the kernel's coarse clock, a tick (up to ~10 ms) behind
+    // the clock `since` was read from.
+    let since = since - Duration::from_millis(30);
     let sub_second = |t: std::time::SystemTime| {
         t.duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos() != 0)

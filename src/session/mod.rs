@@ -68,7 +68,8 @@ pub enum SessionIo {
     Bell { session: usize, attempt: u32 },
     /// The `done_when.output` pattern appeared in the output.
     DoneMatched { session: usize, attempt: u32 },
-    /// The `attention` pattern is on the last line of output (true) or no longer (false).
+    /// The `attention` pattern is among the last few lines of output (true), or no
+    /// longer is: scrolled away, or answered (the user typed since).
     Attention {
         session: usize,
         attempt: u32,
@@ -97,6 +98,8 @@ pub struct SessionHandle {
     master: File,
     /// The child turned bracketed-paste mode on.
     bracketed_paste: Arc<AtomicBool>,
+    /// Someone typed into the session since its output was last scanned.
+    typed: Arc<AtomicBool>,
 }
 
 /// Read the PTY master this much at a time.
@@ -238,6 +241,7 @@ pub fn spawn(
 
     let last_output: LastOutput = Arc::new(AtomicU64::new(now_ms()));
     let bracketed_paste = Arc::new(AtomicBool::new(false));
+    let typed = Arc::new(AtomicBool::new(false));
     let busy = Arc::new(AtomicBool::new(false));
     let (input_tx, input_rx) = mpsc::channel::<Vec<u8>>();
     let (done_tx, done_rx) = mpsc::channel::<()>();
@@ -262,6 +266,7 @@ pub fn spawn(
         sink,
         answers: input_tx.clone(),
         scanner: Scanner::new(done_output, attention),
+        typed: typed.clone(),
         _done: done_tx,
     };
     std::thread::Builder::new()
@@ -307,6 +312,7 @@ pub fn spawn(
         input: input_tx,
         master,
         bracketed_paste,
+        typed,
     })
 }
 
@@ -351,6 +357,7 @@ struct Reader {
     sink: Arc<dyn OutputSink>,
     answers: mpsc::Sender<Vec<u8>>,
     scanner: Scanner,
+    typed: Arc<AtomicBool>,
     /// Dropped when the reader ends: tells the waiter all output is in.
     _done: mpsc::Sender<()>,
 }
@@ -389,6 +396,10 @@ impl Reader {
 
     fn scan(&mut self, chunk: &[u8]) {
         let (session, attempt) = (self.session, self.attempt);
+        // A prompt that was answered no longer counts; only what comes after does.
+        if self.typed.swap(false, Ordering::AcqRel) {
+            self.scanner.forget_recent();
+        }
         let found = self.scanner.scan(chunk);
         if let Some(on) = found.bracketed_paste {
             self.bracketed_paste.store(on, Ordering::Release);
@@ -425,9 +436,12 @@ struct Scanner {
     done: Option<Regex>,
     attention: Option<Regex>,
     attention_on: bool,
-    /// The last completed line (for `attention` when the partial line is empty).
-    last_line: String,
+    /// The last few completed lines: a prompt sits above its options.
+    recent: std::collections::VecDeque<String>,
 }
+
+/// How many of the last lines of output count as "on screen" for `attention`.
+const ATTENTION_LINES: usize = 6;
 
 impl Scanner {
     fn new(done: Option<Regex>, attention: Option<Regex>) -> Self {
@@ -442,7 +456,7 @@ impl Scanner {
             done,
             attention,
             attention_on: false,
-            last_line: String::new(),
+            recent: std::collections::VecDeque::with_capacity(ATTENTION_LINES + 1),
         }
     }
 
@@ -460,16 +474,13 @@ impl Scanner {
             self.done = None; // reported once
         }
         if let Some(re) = &self.attention {
-            if let Some(l) = self.asm.last_line() {
-                self.last_line.clear();
-                self.last_line.push_str(l);
+            for l in self.asm.lines() {
+                if self.recent.len() == ATTENTION_LINES {
+                    self.recent.pop_front();
+                }
+                self.recent.push_back(l.to_string());
             }
-            let last = if self.asm.partial().is_empty() {
-                &self.last_line
-            } else {
-                self.asm.partial()
-            };
-            let on = re.is_match(last);
+            let on = re.is_match(self.asm.partial()) || self.recent.iter().any(|l| re.is_match(l));
             if on != self.attention_on {
                 self.attention_on = on;
                 found.attention = Some(on);
@@ -479,10 +490,18 @@ impl Scanner {
     }
 }
 
+impl Scanner {
+    /// Forget the recent lines (the user answered what they asked).
+    fn forget_recent(&mut self) {
+        self.recent.clear();
+    }
+}
+
 impl SessionHandle {
     /// Write bytes to the session's terminal (as if typed). Never blocks: a writer
     /// thread delivers them. Fails once the terminal is gone.
     pub fn write_input(&self, bytes: &[u8]) -> io::Result<()> {
+        self.typed.store(true, Ordering::Release);
         self.input.send(bytes.to_vec()).map_err(|_| {
             io::Error::new(
                 io::ErrorKind::BrokenPipe,
@@ -546,7 +565,17 @@ mod tests {
         assert_eq!(f.attention, Some(true));
         assert_eq!(s.scan(b"y").attention, None, "same line, still matching");
         assert_eq!(s.scan(b"\n").attention, None, "last line still the prompt");
-        assert_eq!(s.scan(b"next\n").attention, Some(false));
+        // A prompt sits above its options: it counts while it is among the last lines.
+        assert_eq!(s.scan(b" 1. Yes\n 2. No\n").attention, None);
+        assert_eq!(
+            s.scan(b"a\nb\nc\nd\n").attention,
+            Some(false),
+            "scrolled away"
+        );
+        // Once answered (the user typed), only what comes after counts.
+        assert_eq!(s.scan(b"Proceed? [y/N]\n").attention, Some(true));
+        s.forget_recent();
+        assert_eq!(s.scan(b"ok, proceeding\n").attention, Some(false));
         let f = s.scan(b"\x1b[1mALL ");
         assert!(!f.done);
         let f = s.scan(b"DONE\x1b[0m");
