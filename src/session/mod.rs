@@ -438,6 +438,9 @@ struct Scanner {
     attention_on: bool,
     /// The last few completed lines: a prompt sits above its options.
     recent: std::collections::VecDeque<String>,
+    /// The line being written when the user typed (the prompt they answered, then
+    /// their echoed answer) does not count.
+    skip_line: bool,
 }
 
 /// How many of the last lines of output count as "on screen" for `attention`.
@@ -457,6 +460,7 @@ impl Scanner {
             attention,
             attention_on: false,
             recent: std::collections::VecDeque::with_capacity(ATTENTION_LINES + 1),
+            skip_line: false,
         }
     }
 
@@ -475,12 +479,16 @@ impl Scanner {
         }
         if let Some(re) = &self.attention {
             for l in self.asm.lines() {
+                if std::mem::take(&mut self.skip_line) {
+                    continue;
+                }
                 if self.recent.len() == ATTENTION_LINES {
                     self.recent.pop_front();
                 }
                 self.recent.push_back(l.to_string());
             }
-            let on = re.is_match(self.asm.partial()) || self.recent.iter().any(|l| re.is_match(l));
+            let on = (!self.skip_line && re.is_match(self.asm.partial()))
+                || self.recent.iter().any(|l| re.is_match(l));
             if on != self.attention_on {
                 self.attention_on = on;
                 found.attention = Some(on);
@@ -494,6 +502,7 @@ impl Scanner {
     /// Forget the recent lines (the user answered what they asked).
     fn forget_recent(&mut self) {
         self.recent.clear();
+        self.skip_line = !self.asm.partial().is_empty();
     }
 }
 
@@ -576,6 +585,11 @@ mod tests {
         assert_eq!(s.scan(b"Proceed? [y/N]\n").attention, Some(true));
         s.forget_recent();
         assert_eq!(s.scan(b"ok, proceeding\n").attention, Some(false));
+        // A prompt on an unfinished line, answered: the echo ends that line.
+        assert_eq!(s.scan(b"Overwrite? [y/N] ").attention, Some(true));
+        s.forget_recent();
+        assert_eq!(s.scan(b"y\r\n").attention, Some(false));
+        assert_eq!(s.scan(b"overwritten\n").attention, None);
         let f = s.scan(b"\x1b[1mALL ");
         assert!(!f.done);
         let f = s.scan(b"DONE\x1b[0m");
