@@ -724,7 +724,7 @@ fn bad_data_gives_clear_errors() {
 #[test]
 fn unreadable_file() {
     if unsafe { libc::geteuid() } == 0 {
-        eprintln!("skipped: root can read any file");
+        unreadable_file_as_nobody();
         return;
     }
     use std::os::unix::fs::PermissionsExt;
@@ -740,6 +740,52 @@ fn unreadable_file() {
     let r = Checker::new(plan).dataset(0, true);
     assert_eq!(r[0].status, CheckStatus::Error);
     assert_eq!(r[0].message, "row_count: secret.csv: permission denied");
+}
+
+/// Root reads any file, so as root the real `flightdeck check` runs as `nobody`.
+fn unreadable_file_as_nobody() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::os::unix::process::CommandExt;
+    let t = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::write(
+        t.path().join("plan.toml"),
+        "[plan]\nname = \"p\"\n[[dataset]]\nname = \"s\"\npath = \"secret.csv\"\nchecks = [\"row_count = 1\"]\n",
+    )
+    .unwrap();
+    let p = write(t.path(), "secret.csv", "a\n1\n");
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o000)).unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"));
+    cmd.args(["check", "plan.toml"]).current_dir(t.path());
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::setgroups(0, std::ptr::null()) != 0
+                || libc::setgid(65534) != 0
+                || libc::setuid(65534) != 0
+            {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = match cmd.output() {
+        Ok(out) => out,
+        Err(e) => {
+            eprintln!("skipped: cannot run flightdeck as nobody here ({e})");
+            return;
+        }
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("row_count: secret.csv: permission denied"),
+        "{text}"
+    );
 }
 
 #[test]
