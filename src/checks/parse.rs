@@ -64,87 +64,17 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
     while i < b.len() {
         let c = b[i];
         let start = i;
+        if let Some((tok, len)) = punct(b, i) {
+            i += len;
+            out.push(Token { tok, start, end: i });
+            continue;
+        }
         let tok = match c {
             b' ' | b'\t' | b'\r' | b'\n' => {
                 i += 1;
                 continue;
             }
-            b'(' => {
-                i += 1;
-                Tok::LParen
-            }
-            b')' => {
-                i += 1;
-                Tok::RParen
-            }
-            b',' => {
-                i += 1;
-                Tok::Comma
-            }
-            b'.' => {
-                i += 1;
-                Tok::Dot
-            }
-            b':' => {
-                i += 1;
-                Tok::Colon
-            }
-            b'%' => {
-                i += 1;
-                Tok::Percent
-            }
-            b'~' => {
-                i += 1;
-                Tok::Tilde
-            }
-            b'+' => {
-                if b.get(i + 1) == Some(&b'-') {
-                    i += 2;
-                    Tok::PlusMinus
-                } else {
-                    i += 1;
-                    Tok::Plus
-                }
-            }
-            b'-' => {
-                i += 1;
-                Tok::Minus
-            }
-            b'=' => {
-                i += if b.get(i + 1) == Some(&b'=') { 2 } else { 1 };
-                Tok::Op(Op::Eq)
-            }
-            b'!' => {
-                if b.get(i + 1) == Some(&b'=') {
-                    i += 2;
-                    Tok::Op(Op::Ne)
-                } else {
-                    return Err(err(i, "expected `!=`, found `!`"));
-                }
-            }
-            b'<' => match b.get(i + 1) {
-                Some(b'=') => {
-                    i += 2;
-                    Tok::Op(Op::Le)
-                }
-                Some(b'>') => {
-                    i += 2;
-                    Tok::Op(Op::Ne)
-                }
-                _ => {
-                    i += 1;
-                    Tok::Op(Op::Lt)
-                }
-            },
-            b'>' => {
-                if b.get(i + 1) == Some(&b'=') {
-                    i += 2;
-                    Tok::Op(Op::Ge)
-                } else {
-                    i += 1;
-                    Tok::Op(Op::Gt)
-                }
-            }
+            b'!' => return Err(err(i, "expected `!=`, found `!`")),
             b'\'' => {
                 // 'string' with '' for a literal quote.
                 let mut s = String::new();
@@ -217,6 +147,31 @@ fn tokenize(text: &str) -> Result<Vec<Token>, ParseError> {
         end: text.len(),
     });
     Ok(out)
+}
+
+/// Punctuation and operators at `i`: the token and how many bytes it takes.
+fn punct(b: &[u8], i: usize) -> Option<(Tok, usize)> {
+    Some(match (b[i], b.get(i + 1).copied()) {
+        (b'(', _) => (Tok::LParen, 1),
+        (b')', _) => (Tok::RParen, 1),
+        (b',', _) => (Tok::Comma, 1),
+        (b'.', _) => (Tok::Dot, 1),
+        (b':', _) => (Tok::Colon, 1),
+        (b'%', _) => (Tok::Percent, 1),
+        (b'~', _) => (Tok::Tilde, 1),
+        (b'+', Some(b'-')) => (Tok::PlusMinus, 2),
+        (b'+', _) => (Tok::Plus, 1),
+        (b'-', _) => (Tok::Minus, 1),
+        (b'=', Some(b'=')) => (Tok::Op(Op::Eq), 2),
+        (b'=', _) => (Tok::Op(Op::Eq), 1),
+        (b'!', Some(b'=')) => (Tok::Op(Op::Ne), 2),
+        (b'<', Some(b'=')) => (Tok::Op(Op::Le), 2),
+        (b'<', Some(b'>')) => (Tok::Op(Op::Ne), 2),
+        (b'<', _) => (Tok::Op(Op::Lt), 1),
+        (b'>', Some(b'=')) => (Tok::Op(Op::Ge), 2),
+        (b'>', _) => (Tok::Op(Op::Gt), 1),
+        _ => return None,
+    })
 }
 
 /// A number (`2000000`, `2_000_000`, `1.5`) or a date (`2025-01-01`) starting at `i`.
