@@ -116,6 +116,9 @@ fn load(path: &Path, vars: &[String]) -> Result<Plan, ExitCode> {
 }
 
 fn main() -> ExitCode {
+    // Readable panic reports (with the location and a backtrace hint). The control
+    // room's own hook restores the terminal first, then hands over to this one.
+    let _ = color_eyre::install();
     let cli = Cli::parse();
     match cli.command {
         Cmd::Validate { plan, vars } => match load(&plan, &vars) {
