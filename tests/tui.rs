@@ -861,6 +861,17 @@ fn launch(dir: &std::path::Path, plan: &str) -> e2e::Tmux {
     e2e::Tmux::start(&cmd, dir)
 }
 
+/// Start `flightdeck run` on `plan` in a real tmux; None (skipped) without tmux.
+fn launch_e2e(plan: &str) -> Option<(tempfile::TempDir, e2e::Tmux)> {
+    if !e2e::have_tmux() {
+        eprintln!("tmux not installed: skipped");
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let t = launch(dir.path(), plan);
+    Some((dir, t))
+}
+
 fn events(dir: &std::path::Path) -> String {
     std::fs::read_to_string(dir.join(".flightdeck/runs/latest/events.jsonl")).unwrap_or_default()
 }
@@ -898,12 +909,9 @@ after = ["echo:started"]
 
 #[test]
 fn e2e_tmux_input_zoom_containment_quit() {
-    if !e2e::have_tmux() {
-        eprintln!("tmux not installed: skipped");
+    let Some((dir, t)) = launch_e2e(TINY_PLAN) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let t = launch(dir.path(), TINY_PLAN);
+    };
     t.wait_for("both panes", |s| {
         s.contains("1 echo") && s.contains("2 after")
     });
@@ -974,12 +982,9 @@ approval = "manual"
 
 #[test]
 fn e2e_tmux_restart_stop_approve_sigterm() {
-    if !e2e::have_tmux() {
-        eprintln!("tmux not installed: skipped");
+    let Some((dir, t)) = launch_e2e(GATE_PLAN) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let t = launch(dir.path(), GATE_PLAN);
+    };
     t.wait_for("the gate awaiting approval", |s| {
         s.contains("awaiting approval") && s.contains("working")
     });

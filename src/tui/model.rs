@@ -290,28 +290,26 @@ impl RunView {
             && self.sessions[i].activity == Some(Activity::NeedsInput)
     }
 
+    /// The gate's verdict lets dependents go (CONDITIONAL only where allowed).
+    fn gate_passed(&self, g: usize) -> bool {
+        match self.gates[g].verdict {
+            Some(Verdict::Pass) => true,
+            Some(Verdict::Conditional) => self.plan.gates[g].allow_conditional,
+            _ => false,
+        }
+    }
+
     /// A gate passed (and, if manual, approved): dependents may go.
     pub fn gate_open(&self, g: usize) -> bool {
-        let spec = &self.plan.gates[g];
-        let gv = &self.gates[g];
-        let passed = match gv.verdict {
-            Some(Verdict::Pass) => true,
-            Some(Verdict::Conditional) => spec.allow_conditional,
-            _ => false,
-        };
-        passed && (spec.approval == Approval::Auto || gv.approved)
+        self.gate_passed(g)
+            && (self.plan.gates[g].approval == Approval::Auto || self.gates[g].approved)
     }
 
     /// The gate passed but waits for a person.
     pub fn awaiting_approval(&self, g: usize) -> bool {
-        let spec = &self.plan.gates[g];
-        let gv = &self.gates[g];
-        let passed = match gv.verdict {
-            Some(Verdict::Pass) => true,
-            Some(Verdict::Conditional) => spec.allow_conditional,
-            _ => false,
-        };
-        spec.approval == Approval::Manual && passed && !gv.approved
+        self.plan.gates[g].approval == Approval::Manual
+            && self.gate_passed(g)
+            && !self.gates[g].approved
     }
 
     /// Gates awaiting approval, in plan order.
