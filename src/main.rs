@@ -205,7 +205,7 @@ fn run(plan: Plan, mut opts: RunOptions, no_tui: bool) -> ExitCode {
     let names = plan.sessions.iter().map(|s| s.name.clone()).collect();
     let sink = Arc::new(HeadlessSink::new(names, color));
     match engine::start(plan, opts, sink.clone()) {
-        Ok(handle) => ExitCode::from(headless::run(handle, &sink, color) as u8),
+        Ok(handle) => headless::run(handle, &sink, color).into(),
         Err(e) => fail(2, format!("{e:#}")),
     }
 }

@@ -6,6 +6,7 @@ use crate::plan::Plan;
 use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
+#[derive(Debug)]
 pub enum CheckJob {
     /// Re-read one dataset (its file changed, or its owner finished).
     Dataset { idx: usize, owner_done: bool },
@@ -15,6 +16,7 @@ pub enum CheckJob {
     Final { all_probes: bool },
 }
 
+#[derive(Debug)]
 pub enum CheckDone {
     Dataset {
         idx: usize,

@@ -104,6 +104,13 @@ pub enum Event {
         session: String,
         activity: Activity,
     },
+    /// What a pending session still waits for: its unmet `after` entries as written
+    /// (empty once it waits for nothing). Sent when that changes, so frontends are
+    /// told rather than work it out.
+    SessionWaiting {
+        session: String,
+        waiting_for: Vec<String>,
+    },
     FileChanged {
         path: String,
     },
