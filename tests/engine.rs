@@ -1038,7 +1038,7 @@ name = "first"
 command = "echo x >> first.count"
 [[session]]
 name = "second"
-command = "test -f fixed || { echo $$ > second.pid; sleep 1000; }"
+command = "test -f fixed || (echo $$ > second.pid; exec sleep 1000)"
 after = ["first"]
 "#;
     write_plan(dir.path(), plan);
