@@ -1,25 +1,13 @@
 //! Plan loading, validation errors (file:line:col), and the static schedule.
 
 use flightdeck::plan::{
-    self, Approval, CommandSpec, DepKind, DepTarget, Format, Plan, PlanError, RestartPolicy,
+    self, AgentKind, Approval, CommandSpec, DepKind, DepTarget, Format, Plan, PlanError,
+    RestartPolicy,
 };
 use flightdeck::schedule::{self, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Until the checks parser is merged, `checks::parse` is a stub that calls every check
-/// `exists`; the tests that need real parsing say so and stop.
-fn stub_parser() -> bool {
-    let stub = matches!(
-        flightdeck::checks::parse("row_count > 1").map(|c| c.body),
-        Ok(flightdeck::checks::Body::Exists)
-    );
-    if stub {
-        eprintln!("skipped: the checks parser is still a stub");
-    }
-    stub
-}
 
 fn plans_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans")
@@ -69,9 +57,6 @@ fn with_head(body: &str) -> String {
 
 #[test]
 fn full_plan_loads_every_key() {
-    if stub_parser() {
-        return;
-    }
     let p = fixture("full.toml", &[("model", "haiku")]);
     let root = plans_dir().join("full").canonicalize().unwrap();
     assert_eq!(p.name, "full sim plan");
@@ -81,6 +66,12 @@ fn full_plan_loads_every_key() {
     assert_eq!(p.records, root.join("runs/sim"));
     assert_eq!(p.max_parallel, Some(3));
     assert_eq!(p.shell, vec!["bash", "-eu"]);
+    assert_eq!(p.log_limit, 512 << 20);
+    assert_eq!(
+        p.notify.as_deref(),
+        Some("notify-send sim \"$FLIGHTDECK_MESSAGE\""),
+        "notify is {{var}}-substituted"
+    );
     assert_eq!(p.ui.columns, Some(2));
     assert_eq!(p.vars["agent"], "sim");
     assert_eq!(p.vars["model"], "haiku", "the command line wins");
@@ -128,6 +119,7 @@ fn full_plan_loads_every_key() {
         "`{{` and `}}` are literal braces"
     );
     assert!(ce.after.is_empty());
+    assert_eq!(ce.agent, AgentKind::Claude, "agent from [defaults]");
 
     let dm = &p.sessions[1];
     assert_eq!(dm.number, 2);
@@ -172,6 +164,7 @@ fn full_plan_loads_every_key() {
     assert!(!att.is_match("working"));
     assert_eq!(dm.quiet_after, Duration::from_secs(45));
     assert_eq!(dm.timeout, None);
+    assert_eq!(dm.agent, AgentKind::None, "`none` overrides the default");
 
     let rv = &p.sessions[2];
     assert_eq!(
@@ -179,6 +172,7 @@ fn full_plan_loads_every_key() {
         RestartPolicy::Never,
         "the session overrides [defaults]"
     );
+    assert_eq!(rv.agent, AgentKind::Codex);
     assert_eq!(rv.worktree.as_deref(), Some("feature/review"));
     assert_eq!(rv.cwd, root.join(".flightdeck/worktrees/reviewer/sub"));
     assert_eq!(rv.after[0].kind, DepKind::Started);
@@ -268,7 +262,10 @@ fn minimal_plan_gets_the_built_in_defaults() {
     assert_eq!(p.shell, vec!["sh"]);
     assert_eq!(p.max_parallel, None);
     assert_eq!(p.ui.columns, None);
+    assert_eq!(p.log_limit, 1 << 30, "1 GiB per session log");
+    assert_eq!(p.notify, None);
     let s = &p.sessions[0];
+    assert_eq!(s.agent, AgentKind::None);
     assert_eq!(s.restart, RestartPolicy::Never);
     assert_eq!(s.max_restarts, 3);
     assert_eq!(s.backoff, Duration::from_secs(1));
@@ -545,9 +542,6 @@ fn bad_references() {
 
 #[test]
 fn checks_naming_unknown_sources() {
-    if stub_parser() {
-        return;
-    }
     // Gate check `leads.row_count` with no dataset `leads`: the position of `leads`.
     expect_err(
         &with_head(
@@ -585,9 +579,6 @@ fn checks_naming_unknown_sources() {
 
 #[test]
 fn check_parse_errors_point_into_the_string() {
-    if stub_parser() {
-        return;
-    }
     // The checks parser reports a byte offset; we add it to the string's position.
     let e = load_text(&with_head(
         "[[dataset]]\nname = \"d\"\npath = \"d.csv\"\nchecks = [\"exists\", \"row_count >< 5\"]\n",
@@ -695,6 +686,11 @@ fn bad_values() {
     );
     expect_err(&s("outputs = [\"data/[x\"]"), "6:18", &["bad glob"]);
     expect_err(&s("on_success = [\"\"]"), "6:15", &["empty command"]);
+    expect_err(
+        &s("agent = \"gpt\""),
+        "6:9",
+        &["`agent` in session `a` must be one of claude, codex, none, not `gpt`"],
+    );
 
     expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"  \"\n"),
@@ -735,6 +731,26 @@ fn bad_values() {
         "[plan]\nname = \"t\"\nmax_parallel = 0\n",
         "3:16",
         &["`max_parallel` in [plan] must be at least 1, not 0"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nlog_limit = \"1TB\"\n",
+        "3:13",
+        &["`log_limit` in [plan]: bad size `1TB`: unknown unit `TB`"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nlog_limit = \"0B\"\n",
+        "3:13",
+        &["`log_limit` in [plan] must be more than 0"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nlog_limit = 1000\n",
+        "3:13",
+        &["`log_limit` in [plan] must be a string"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nnotify = \" \"\n",
+        "3:10",
+        &["`notify` in [plan] is empty"],
     );
     expect_err(
         "[plan]\nname = \"t\"\nshell = \"\"\n",
@@ -881,9 +897,6 @@ fn waves_of_a_diamond() {
 
 #[test]
 fn waves_of_rag_mmm() {
-    if stub_parser() {
-        return;
-    }
     let p = fixture("rag-mmm.toml", &[]);
     assert_eq!(
         names(&p, &schedule::waves(&p)),
@@ -919,9 +932,6 @@ fn waves_of_rag_mmm() {
 
 #[test]
 fn describe_the_full_plan() {
-    if stub_parser() {
-        return;
-    }
     let p = fixture("full.toml", &[]);
     let d = schedule::describe(&p);
     for line in [
@@ -934,6 +944,10 @@ fn describe_the_full_plan() {
         "risk_latency  $ ./bench/risk.sh --days 90  (timeout 2m00s, 2 checks)",
         "gate-1  datasets dealers; probes risk_latency; 1 own check; manual approval; CONDITIONAL lets dependents start",
         "worktree feature/review",
+        "agent claude]",
+        "agent codex]",
+        "logs      at most 512.0 MiB per session (log_limit)",
+        "notify    $ notify-send sim \"$FLIGHTDECK_MESSAGE\"",
     ] {
         assert!(d.contains(line), "missing {line:?} in:\n{d}");
     }

@@ -5,8 +5,8 @@
 //! that every error can say exactly where it is and what the valid choices are.
 
 use super::{
-    Approval, CheckSpec, CommandSpec, DatasetSpec, Dep, DepKind, DepTarget, DoneWhen, Format,
-    GateSpec, Plan, PlanError, ProbeSpec, RestartPolicy, SessionSpec, UiConfig,
+    AgentKind, Approval, CheckSpec, CommandSpec, DatasetSpec, Dep, DepKind, DepTarget, DoneWhen,
+    Format, GateSpec, Plan, PlanError, ProbeSpec, RestartPolicy, SessionSpec, UiConfig,
 };
 use crate::checks::{self, Body, Check, Cmp, Expr, Metric, Operand};
 use regex::Regex;
@@ -22,7 +22,15 @@ type Val<'i> = Spanned<DeValue<'i>>;
 const TOP_KEYS: &[&str] = &[
     "plan", "vars", "ui", "defaults", "session", "dataset", "probe", "gate",
 ];
-const PLAN_KEYS: &[&str] = &["name", "root", "records", "max_parallel", "shell"];
+const PLAN_KEYS: &[&str] = &[
+    "name",
+    "root",
+    "records",
+    "max_parallel",
+    "shell",
+    "log_limit",
+    "notify",
+];
 const UI_KEYS: &[&str] = &["columns"];
 const SESSION_KEYS: &[&str] = &[
     "name",
@@ -45,6 +53,7 @@ const SESSION_KEYS: &[&str] = &[
     "attention",
     "quiet_after",
     "on_success",
+    "agent",
 ];
 const DONE_WHEN_KEYS: &[&str] = &["output", "file"];
 const DATASET_KEYS: &[&str] = &["name", "path", "format", "owner", "checks"];
@@ -669,6 +678,31 @@ impl<'s> Cx<'s> {
             }
             None => vec!["sh".to_string()],
         };
+        let log_limit = match pt.get("log_limit") {
+            Some(v) => {
+                let s = self.string(v, "log_limit", "[plan]")?;
+                let bytes = crate::duration::parse_size(&s.text)
+                    .map_err(|m| self.err(v.span().start, format!("`log_limit` in [plan]: {m}")))?;
+                if bytes == 0 {
+                    return Err(self.err(
+                        v.span().start,
+                        "`log_limit` in [plan] must be more than 0 (leave it out for the default, 1GB)",
+                    ));
+                }
+                bytes
+            }
+            None => super::DEFAULT_LOG_LIMIT,
+        };
+        let notify = match pt.get("notify") {
+            Some(v) => {
+                let s = self.string(v, "notify", "[plan]")?;
+                if s.text.trim().is_empty() {
+                    return Err(self.err(v.span().start, "`notify` in [plan] is empty"));
+                }
+                Some(s.text)
+            }
+            None => None,
+        };
 
         // [ui]
         let mut ui = UiConfig::default();
@@ -847,6 +881,8 @@ impl<'s> Cx<'s> {
             records,
             max_parallel,
             shell,
+            log_limit,
+            notify,
             vars: self.vars.clone(),
             ui,
             sessions,
@@ -1261,6 +1297,20 @@ impl<'s> Cx<'s> {
             None => Vec::new(),
         };
 
+        let agent = match get("agent") {
+            Some((v, what)) => self.one_of(
+                v,
+                "agent",
+                what,
+                &[
+                    ("claude", AgentKind::Claude),
+                    ("codex", AgentKind::Codex),
+                    ("none", AgentKind::None),
+                ],
+            )?,
+            None => AgentKind::None,
+        };
+
         Ok(SessionSpec {
             name: name.to_string(),
             number: idx + 1,
@@ -1283,6 +1333,7 @@ impl<'s> Cx<'s> {
             attention,
             quiet_after,
             on_success,
+            agent,
         })
     }
 
