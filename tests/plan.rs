@@ -687,6 +687,28 @@ fn bad_values() {
     expect_err(&s("outputs = [\"data/[x\"]"), "6:18", &["bad glob"]);
     expect_err(&s("on_success = [\"\"]"), "6:15", &["empty command"]);
     expect_err(
+        &s("timeout = \"0s\""),
+        "6:11",
+        &["`timeout` in session `a` must be more than 0"],
+    );
+    expect_err(
+        &s("backoff = \"0ms\""),
+        "6:11",
+        &["`backoff` in session `a` must be more than 0", "can spin"],
+    );
+    expect_err(
+        &with_head("[[probe]]\nname = \"p\"\ncommand = \"x\"\ntimeout = \"0m\"\n"),
+        "6:11",
+        &["`timeout` in probe `p` must be more than 0"],
+    );
+    expect_err(
+        &with_head(
+            "[[dataset]]\nname = \"d\"\npath = \"x.csv\"\nchecks = [\"min(day) between 2025-12-31 and 2025-01-01\", \"row_count between 10 and 1\"]\n",
+        ),
+        "6:21",
+        &["check `min(day) between 2025-12-31 and 2025-01-01` in dataset `d`: the range is empty"],
+    );
+    expect_err(
         &s("agent = \"gpt\""),
         "6:9",
         &["`agent` in session `a` must be one of claude, codex, none, not `gpt`"],
@@ -787,6 +809,16 @@ fn missing_paths() {
         &["`cwd` in session `a`: directory `no-such-dir` does not exist"],
     );
     expect_err(
+        &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ncwd = \"full.toml\"\n"),
+        "6:7",
+        &["`cwd` in session `a`: `full.toml` is not a directory"],
+    );
+    expect_err(
+        &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ninput = \"full\"\n"),
+        "6:9",
+        &["`input` in session `a`: `full` is not a file"],
+    );
+    expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ninput = \"prompts/none.md\"\n"),
         "6:9",
         &["`input` in session `a`: file `prompts/none.md` does not exist"],
@@ -815,22 +847,47 @@ fn missing_paths() {
 
 #[test]
 fn variables() {
-    let text = "[plan]\nname = \"v {{x}} {a}\"\n[vars]\na = \"1\"\nb = \"{literal}\"\n\
+    let text = "[plan]\nname = \"v {{x}} {a}\"\n[vars]\nb = \"{a}-{{literal}}\"\na = \"1\"\n\
                 [[session]]\nname = \"s{a}\"\ncommand = \"echo {b} {{b}}\"\nenv = { K = \"{a}\" }\n";
     let p = load_text(text).unwrap();
     assert_eq!(p.name, "v {x} 1");
     assert_eq!(p.sessions[0].name, "s1", "names are substituted too");
     assert_eq!(
         p.sessions[0].command.display(),
-        "echo {literal} {b}",
-        "[vars] values are literal"
+        "echo 1-{literal} {b}",
+        "[vars] values use other variables, in any order"
     );
+    assert_eq!(p.vars["b"], "1-{literal}");
     assert_eq!(p.sessions[0].env["K"], "1");
 
     let cli = vars(&[("a", "2"), ("new", "n")]);
     let p = plan::load_str(text, &plans_dir().join("bad.toml"), &cli).unwrap();
     assert_eq!(p.name, "v {x} 2", "the command line wins");
+    assert_eq!(p.vars["b"], "2-{literal}", "...also inside [vars] values");
     assert_eq!(p.vars["new"], "n");
+    let cli = vars(&[("b", "{a}")]);
+    let p = plan::load_str(text, &plans_dir().join("bad.toml"), &cli).unwrap();
+    assert_eq!(p.vars["b"], "{a}", "--var values are literal");
+
+    // Loops name their path, at the reference that closes them.
+    expect_err(
+        &with_head("[vars]\na = \"x{b}\"\nb = \"{c}\"\nc = \"{a}\"\n"),
+        "6:6",
+        &["variable loop in [vars]: a -> b -> c -> a"],
+    );
+    expect_err(
+        &with_head("[vars]\na = \"{a}\"\n"),
+        "4:6",
+        &["variable `a` in [vars] uses itself"],
+    );
+    expect_err(
+        &with_head("[vars]\na = \"{b}\"\nb = \"{nope}\"\n"),
+        "5:6",
+        &[
+            "unknown variable `{nope}` in `b` of [vars]",
+            "defined: a, b",
+        ],
+    );
 
     // Unknown variable: at its `{`, even after an escape.
     expect_err(
@@ -970,4 +1027,153 @@ fn a_missing_root_is_made_by_the_run() {
         p.root.display()
     );
     assert!(p.records.starts_with(&p.root));
+}
+
+// ---- bad plans through the real binary ---------------------------------------------------
+
+mod common;
+
+/// Run the real `flightdeck` with a deadline: (exit code, stdout, stderr).
+fn flightdeck(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = common::wait_with_deadline(child, Duration::from_secs(30));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `validate` a plan written into a fresh directory: (exit code, stdout, stderr).
+fn validate(plan: &[u8], extra: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.toml"), plan).unwrap();
+    let mut args = vec!["validate", "plan.toml"];
+    args.extend(extra);
+    flightdeck(dir.path(), &args)
+}
+
+/// A plan error: exit 2 and `plan.toml:LINE:COL: ` followed by `needle` on stderr.
+#[track_caller]
+fn rejected(plan: &str, line_col: &str, needle: &str) {
+    let (code, _, err) = validate(plan.as_bytes(), &[]);
+    assert_eq!(code, 2, "expected exit 2; stderr: {err}");
+    assert!(
+        err.contains(&format!("plan.toml:{line_col}: ")) && err.contains(needle),
+        "expected plan.toml:{line_col} and {needle:?} in: {err}"
+    );
+}
+
+const ONE_SESSION: &str = "[plan]\nname = \"t\"\n[[session]]\nname = \"a\"\ncommand = \"true\"\n";
+
+#[test]
+fn binary_rejects_zero_timeout_and_backoff() {
+    rejected(
+        &format!("{ONE_SESSION}timeout = \"0s\"\n"),
+        "6:11",
+        "`timeout` in session `a` must be more than 0",
+    );
+    rejected(
+        &format!("{ONE_SESSION}restart = \"always\"\nbackoff = \"0s\"\n"),
+        "7:11",
+        "`backoff` in session `a` must be more than 0",
+    );
+}
+
+#[test]
+fn binary_expands_vars_in_vars_and_names_a_loop() {
+    let plan = "[plan]\nname = \"t\"\n[vars]\ngreeting = \"hello {who}\"\nwho = \"world\"\n\
+                [[session]]\nname = \"a\"\ncommand = \"echo {greeting}\"\n";
+    let (code, out, err) = validate(plan.as_bytes(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("$ echo hello world"), "{out}");
+    let (code, out, err) = validate(plan.as_bytes(), &["--var", "who={x}"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("$ echo hello {x}"),
+        "--var values are literal: {out}"
+    );
+    rejected(
+        "[plan]\nname = \"t\"\n[vars]\na = \"{b}\"\nb = \"<{a}>\"\n",
+        "5:7",
+        "variable loop in [vars]: a -> b -> a",
+    );
+}
+
+#[test]
+fn binary_refuses_max_parallel_zero_before_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "[plan]\nname = \"t\"\n[[session]]\nname = \"a\"\ncommand = \"touch started\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = flightdeck(
+        dir.path(),
+        &["run", "plan.toml", "--no-tui", "--max-parallel", "0"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--max-parallel") && err.contains("at least 1"),
+        "{err}"
+    );
+    assert!(!dir.path().join("started").exists(), "nothing was started");
+    assert!(
+        !dir.path().join(".flightdeck").exists(),
+        "no run was recorded"
+    );
+}
+
+#[test]
+fn binary_positions_bytes_that_are_not_utf8() {
+    let (code, _, err) = validate(b"[plan]\nname = \"caf\xe9\"\n", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("plan.toml:2:12: the plan is not UTF-8 text: byte 0xe9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn binary_says_a_cwd_that_is_a_file_is_not_a_directory() {
+    rejected(
+        &format!("{ONE_SESSION}cwd = \"plan.toml\"\n"),
+        "6:7",
+        "`cwd` in session `a`: `plan.toml` is not a directory",
+    );
+}
+
+#[test]
+fn binary_rejects_an_empty_between_range() {
+    rejected(
+        "[plan]\nname = \"t\"\n[[dataset]]\nname = \"d\"\npath = \"d.csv\"\n\
+         checks = [\"row_count between 10 and 1\"]\n",
+        "6:22",
+        "check `row_count between 10 and 1` in dataset `d`: the range is empty",
+    );
+}
+
+#[test]
+fn binary_check_says_the_root_does_not_exist_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "[plan]\nname = \"t\"\nroot = \"work\"\n[[probe]]\nname = \"p\"\ncommand = \"true\"\n\
+         checks = [\"exit_code = 0\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = flightdeck(dir.path(), &["check", "plan.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("work does not exist yet (a run creates it)"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot start"), "{err}");
 }
