@@ -16,11 +16,11 @@ pub(super) const GATE_KEYS: &[&str] = &[
 ];
 
 impl Reader<'_> {
-    #[allow(clippy::too_many_arguments)]
+    /// Gate number `index` (from 0); its waits, including for the owners of the
+    /// datasets it reads, add to `edges`.
     pub(super) fn gate(
         &self,
-        idx: usize,
-        ns: usize,
+        index: usize,
         t: Table,
         name: &str,
         names: &Names,
@@ -28,9 +28,9 @@ impl Reader<'_> {
         edges: &mut Vec<Edge>,
     ) -> Result<GateSpec, PlanError> {
         let what = format!("gate `{name}`");
-        let me = ns + idx;
+        let node = names.sessions.len() + index;
         let after = match t.get("after") {
-            Some(v) => self.deps(v, &what, names, me, ns, edges)?,
+            Some(v) => self.deps(v, &what, names, node, edges)?,
             None => Vec::new(),
         };
         // A gate waits for the owners of the datasets it reads.
@@ -49,7 +49,7 @@ impl Reader<'_> {
                 };
                 if let Some(o) = owners[i] {
                     edges.push(Edge {
-                        from: me,
+                        from: node,
                         to: o,
                         at: s.span.start,
                     });
@@ -78,7 +78,7 @@ impl Reader<'_> {
             for src in check_sources(&c.check) {
                 if let Some(o) = names.datasets.get(src).and_then(|&d| owners[d]) {
                     edges.push(Edge {
-                        from: me,
+                        from: node,
                         to: o,
                         at: s.span.start,
                     });

@@ -70,14 +70,14 @@ pub(crate) fn check_sources(check: &Check) -> Vec<&str> {
 }
 
 impl Reader<'_> {
-    /// `after` entries: `x`, `x:started`, `x:finished`.
+    /// `after` entries: `x`, `x:started`, `x:finished`. Each adds an edge from node
+    /// `from` (node ids: sessions first, then gates).
     pub(super) fn deps(
         &self,
         v: &Value,
         what: &str,
         names: &Names,
         from: usize,
-        ns: usize,
         edges: &mut Vec<Edge>,
     ) -> Result<Vec<Dep>, PlanError> {
         let mut out = Vec::new();
@@ -129,7 +129,7 @@ impl Reader<'_> {
             };
             let to = match target {
                 DepTarget::Session(i) => i,
-                DepTarget::Gate(i) => ns + i,
+                DepTarget::Gate(i) => names.sessions.len() + i,
             };
             edges.push(Edge { from, to, at });
             out.push(Dep {

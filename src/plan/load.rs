@@ -138,9 +138,8 @@ impl Reader<'_> {
             probes.push(self.probe(*t, name, &names)?);
         }
         let mut gates = Vec::new();
-        let ns = sessions.len();
         for (i, t) in gate_tables.iter().enumerate() {
-            gates.push(self.gate(i, ns, *t, &gate_names[i], &names, &owners, &mut edges)?);
+            gates.push(self.gate(i, *t, &gate_names[i], &names, &owners, &mut edges)?);
         }
 
         // Node ids in `edges`: sessions first, then gates; cycles start at the node

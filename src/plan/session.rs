@@ -78,7 +78,7 @@ impl Reader<'_> {
     #[allow(clippy::too_many_arguments)]
     fn session(
         &self,
-        idx: usize,
+        index: usize,
         t: Table,
         defaults: Option<Table>,
         name: &str,
@@ -227,7 +227,7 @@ impl Reader<'_> {
 
         let after = match get("after") {
             // Node ids: sessions first, then gates (all names are known by now).
-            Some((v, what)) => self.deps(v, what, names, idx, names.sessions.len(), edges)?,
+            Some((v, what)) => self.deps(v, what, names, index, edges)?,
             None => Vec::new(),
         };
 
@@ -388,7 +388,7 @@ impl Reader<'_> {
 
         Ok(SessionSpec {
             name: name.to_string(),
-            number: idx + 1,
+            number: index + 1,
             command,
             cwd,
             env,
