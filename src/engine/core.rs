@@ -129,13 +129,10 @@ impl RunState {
         loop {
             let mut changed = false;
             for i in 0..self.sessions.len() {
-                let st = self.sessions[i].state();
-                // A session whose process is being started is still `pending`.
-                if !matches!(st, SessionState::Pending | SessionState::Blocked)
-                    || self.sessions[i].alive
-                {
+                if !self.startable(i) {
                     continue;
                 }
+                let st = self.sessions[i].state();
                 match self.session_readiness(i) {
                     Readiness::Never => self.set_state(i, SessionState::Blocked, fx),
                     Readiness::Wait => self.set_state(i, SessionState::Pending, fx),
@@ -186,6 +183,12 @@ impl RunState {
             }
         }
         self.check_finished(fx);
+    }
+
+    /// Pending or blocked, and no process being started (that one is still `pending`).
+    fn startable(&self, i: usize) -> bool {
+        let s = &self.sessions[i];
+        matches!(s.state(), SessionState::Pending | SessionState::Blocked) && !s.alive
     }
 
     /// Tell frontends what a pending session still waits for, when that changes.
@@ -275,14 +278,8 @@ impl RunState {
         let running = self.phase == Phase::Running;
         let n = self.sessions.len();
         match c {
-            Command::Start(i) if running && i < n => {
-                if matches!(
-                    self.sessions[i].state(),
-                    SessionState::Pending | SessionState::Blocked
-                ) && !self.sessions[i].alive
-                {
-                    self.start_session(i, now, fx);
-                }
+            Command::Start(i) if running && i < n && self.startable(i) => {
+                self.start_session(i, now, fx);
             }
             Command::Stop(i) if i < n => {
                 if self.sessions[i].alive {
@@ -320,11 +317,9 @@ impl RunState {
                     }
                 }
             }
-            Command::Input(session, bytes) if session < n => {
-                if self.sessions[session].alive {
-                    fx.push(Effect::Write { session, bytes });
-                    self.sessions[session].bell_at = None;
-                }
+            Command::Input(session, bytes) if session < n && self.sessions[session].alive => {
+                fx.push(Effect::Write { session, bytes });
+                self.sessions[session].bell_at = None;
             }
             Command::Resize(session, rows, cols) if session < n => {
                 fx.push(Effect::Resize {
