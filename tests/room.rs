@@ -91,7 +91,7 @@ impl Room {
         p.records = records.path().to_path_buf();
         let p = Arc::new(p);
         let base = Instant::now();
-        let screens = Screens::new(&vec![(24, 80); 12], 2000);
+        let screens = Screens::new(&[(24, 80); 12], 2000);
         let mut app = App::new(
             RunView::new(p, "20261130-090000".into(), None, base),
             screens,

@@ -164,6 +164,8 @@ impl App {
             self.bell = true;
         }
         if let Event::RunFinished { .. } = ev {
+            // The verdict is the news now (a later key's answer still shows).
+            self.message = None;
             self.confirm_quit = false;
             if self.quitting {
                 self.exit = true;

@@ -44,8 +44,9 @@ pub fn osc52(text: &str) -> Vec<u8> {
 pub fn selected(lines: &[String], a: Spot, b: Spot) -> String {
     let (start, end) = if a <= b { (a, b) } else { (b, a) };
     let mut out = String::new();
-    for n in start.0..=end.0.min(lines.len().saturating_sub(1)) {
-        let chars: Vec<char> = lines[n].chars().collect();
+    let count = (end.0 + 1).saturating_sub(start.0);
+    for (n, line) in lines.iter().enumerate().skip(start.0).take(count) {
+        let chars: Vec<char> = line.chars().collect();
         let from = if n == start.0 {
             start.1.min(chars.len())
         } else {
