@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -209,6 +210,26 @@ fn completions_print_a_script_for_each_shell() {
     }
     let out = flightdeck(dir.path(), &["completions", "tcsh"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn completions_into_a_closed_pipe_end_quietly() {
+    // `flightdeck completions bash | head -1`: the reader is gone before the write.
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    let write_end = unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) };
+    let child = Command::new(BIN)
+        .args(["completions", "bash"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start flightdeck");
+    let out = common::wait_with_deadline(child, Duration::from_secs(60));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
 
 #[test]
