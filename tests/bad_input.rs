@@ -41,6 +41,8 @@ fn plan(root: &Path, datasets: Vec<DatasetSpec>) -> Arc<Plan> {
         shell: vec!["sh".into()],
         vars: BTreeMap::new(),
         ui: UiConfig::default(),
+        log_limit: 1 << 30,
+        notify: None,
         sessions: vec![],
         datasets,
         probes: vec![],
@@ -61,12 +63,17 @@ fn mkfifo(path: &Path) {
 
 #[track_caller]
 fn error_is(r: &CheckResult, message: &str) {
-    assert_eq!((r.status, r.message.as_str()), (CheckStatus::Error, message));
+    assert_eq!(
+        (r.status, r.message.as_str()),
+        (CheckStatus::Error, message)
+    );
 }
 
 /// A child's exit code, its stdout and its peak memory (KB), killed past `limit`.
 fn run_measured(dir: &Path, args: &[&str], limit: Duration) -> (i32, String, i64) {
     let out_path = dir.join(".stdout");
+    // Reaped by `wait4` below, which also gives its peak memory.
+    #[allow(clippy::zombie_processes)]
     let child = Command::new(bin())
         .args(args)
         .current_dir(dir)
@@ -164,7 +171,10 @@ fn a_run_and_check_on_a_fifo_finish_with_the_error() {
     let started = Instant::now();
     let (code, out, _) = run_measured(dir, &["check", "plan.toml"], Duration::from_secs(30));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("pipe.csv is a FIFO (named pipe), not a regular file"), "{out}");
+    assert!(
+        out.contains("pipe.csv is a FIFO (named pipe), not a regular file"),
+        "{out}"
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
     let (code, out, _) = run_measured(
         dir,
@@ -287,7 +297,11 @@ fn unterminated_quotes_and_repeated_header_names_are_errors() {
             ds("open_header", "open_header.csv", &["row_count = 1"]),
             ds("twice", "twice.csv", &["sum(a) = 1", "row_count = 1"]),
             ds("ragged", "ragged.csv", &["row_count = 2"]),
-            ds("big_open", "big_open.csv", &["row_count > 0", "max(id) > 0"]),
+            ds(
+                "big_open",
+                "big_open.csv",
+                &["row_count > 0", "max(id) > 0"],
+            ),
         ],
     );
     let mut c = Checker::new(p);
@@ -359,7 +373,11 @@ fn gzip_and_zstd_files_give_the_plain_files_results() {
     write(root, "data.jsonl", &jsonl);
     write(root, "data.jsonl.gz", gzip(jsonl.as_bytes()));
     write(root, "data.txt", text);
-    write(root, "data.txt.zst", zstd::encode_all(text.as_bytes(), 1).unwrap());
+    write(
+        root,
+        "data.txt.zst",
+        zstd::encode_all(text.as_bytes(), 1).unwrap(),
+    );
     let csv_checks = [
         "row_count = 150000",
         "sum(spend) > 0",
@@ -388,7 +406,14 @@ fn gzip_and_zstd_files_give_the_plain_files_results() {
     let mut c = Checker::new(p);
     let comparable = |rs: Vec<CheckResult>, name: &str| -> Vec<_> {
         rs.into_iter()
-            .map(|r| (r.status, r.value, r.expected, r.message.replace(name, "FILE")))
+            .map(|r| {
+                (
+                    r.status,
+                    r.value,
+                    r.expected,
+                    r.message.replace(name, "FILE"),
+                )
+            })
             .collect()
     };
     let plain = comparable(c.dataset(0, true), "data.csv");
@@ -440,7 +465,8 @@ fn corrupt_and_truncated_compressed_files_are_errors_naming_the_file() {
     let r = c.dataset(2, true);
     assert_eq!(r[0].status, CheckStatus::Error);
     assert!(
-        r[0].message.starts_with("sum(a): cut.csv.zst: corrupt zstd data"),
+        r[0].message
+            .starts_with("sum(a): cut.csv.zst: corrupt zstd data"),
         "{}",
         r[0].message
     );

@@ -155,6 +155,8 @@ fn plan_of(root: &Path, datasets: Vec<DatasetSpec>) -> Arc<Plan> {
         shell: vec!["sh".into()],
         vars: BTreeMap::new(),
         ui: UiConfig::default(),
+        log_limit: 1 << 30,
+        notify: None,
         sessions: vec![],
         datasets,
         probes: vec![],

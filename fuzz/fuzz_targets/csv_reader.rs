@@ -92,6 +92,8 @@ fuzz_target!(|input: &[u8]| {
         shell: vec!["sh".into()],
         vars: BTreeMap::new(),
         ui: UiConfig::default(),
+        log_limit: 1 << 30,
+        notify: None,
         sessions: vec![],
         datasets: vec![DatasetSpec {
             name: "r".into(),

@@ -86,7 +86,13 @@ mod tests {
         assert_eq!(Format::from_path("x.ndjson.gz"), Format::Jsonl);
         assert_eq!(Format::from_path("notes.gz"), Format::Text);
         assert_eq!(Format::from_path("x.csv"), Format::Csv);
-        assert_eq!(Compression::from_path(Path::new("d/x.csv.gz")), Compression::Gzip);
-        assert_eq!(Compression::from_path(Path::new("x.gz/y.csv")), Compression::None);
+        assert_eq!(
+            Compression::from_path(Path::new("d/x.csv.gz")),
+            Compression::Gzip
+        );
+        assert_eq!(
+            Compression::from_path(Path::new("x.gz/y.csv")),
+            Compression::None
+        );
     }
 }

@@ -764,13 +764,8 @@ fn next_line_start(file: &File, at: u64, size: u64) -> Result<u64, ReadError> {
 }
 
 /// A compressed CSV file: one pass over the decompressed stream, on one core.
-fn read_csv_stream(
-    mut stream: impl Read,
-    delim: u8,
-    ctx: &Ctx<'_>,
-) -> Result<FileData, ReadError> {
-    let (columns, data_start, head) =
-        csv_header(&mut |buf, _| read_some(&mut stream, buf), delim)?;
+fn read_csv_stream(mut stream: impl Read, delim: u8, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+    let (columns, data_start, head) = csv_header(&mut |buf, _| read_some(&mut stream, buf), delim)?;
     let (slot_of, missing) = slots_for(&columns, ctx.need);
     let mut parser = CsvParser::new(delim, slot_of, ctx.need.columns.len());
     // The bytes fetched past the header first, then the rest of the stream.
@@ -1195,6 +1190,7 @@ mod tests {
         while pos < data.len() {
             match p.step(data, pos, true) {
                 Step::Incomplete => panic!("incomplete at eof"),
+                Step::Unterminated => panic!("unterminated quote"),
                 Step::Blank(n) => pos = n,
                 Step::Record(n, nf) => {
                     let cells = (0..nslots)

@@ -9,7 +9,6 @@
 
 use crate::checks::{CheckResult, CheckStatus, Checker, Measured};
 use crate::plan::{CheckSpec, Plan};
-use crossbeam_channel::RecvTimeoutError;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
@@ -156,7 +155,11 @@ fn abandoned(plan: &Plan, work: &Work, limit: Duration) -> CheckDone {
         },
         CheckJob::Gate { idx } => CheckDone::Gate {
             idx,
-            datasets: plan.gates[idx].datasets.iter().map(|&d| dataset(d)).collect(),
+            datasets: plan.gates[idx]
+                .datasets
+                .iter()
+                .map(|&d| dataset(d))
+                .collect(),
             probes,
             own: errors(&plan.gates[idx].name, &plan.gates[idx].checks),
         },
@@ -193,16 +196,14 @@ fn spawn_with_deadline(
                     .iter()
                     .fold(deadline, |l, &p| l + plan.probes[p].timeout);
                 let work = Work { job, probes };
-                let answer = match worker.work.send(Work {
+                let sent = worker.work.send(Work {
                     job,
                     probes: work.probes.clone(),
-                }) {
-                    Ok(()) => match worker.answers.recv_timeout(limit) {
-                        Ok(answer) => Some(answer),
-                        Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => None,
-                    },
-                    Err(_) => None,
-                };
+                });
+                // Nothing back in time, or the checker thread died: a fresh one next.
+                let answer = sent
+                    .ok()
+                    .and_then(|()| worker.answers.recv_timeout(limit).ok());
                 let answer = answer.unwrap_or_else(|| {
                     worker = Worker::start(plan.clone());
                     abandoned(&plan, &work, limit)
