@@ -62,8 +62,10 @@ struct Sess {
     /// `on_success` commands are running.
     finishing: bool,
     activity: Option<Activity>,
-    attention: bool,
-    bell_at_ms: Option<u64>,
+    /// Signals of the current attempt that decide its activity.
+    tracker: crate::agent::activity::Tracker,
+    /// The agent CLI's conversation id (hooks), continued on a restart.
+    agent_session: Option<String>,
 }
 
 impl Sess {
@@ -337,9 +339,30 @@ impl Engine {
             return;
         }
         self.sessions[i].activity = activity;
-        if let Some(activity) = activity {
+        if activity.is_none() {
+            self.sessions[i].tracker = Default::default();
+        }
+    }
+
+    /// Ask the session's signals what it shows now; one event when that changed.
+    fn refresh_activity(&mut self, i: usize) {
+        let quiet_after = self.plan.sessions[i].quiet_after;
+        let s = &mut self.sessions[i];
+        if s.handle.is_none() || s.state() != SessionState::Running {
+            return;
+        }
+        let now = Instant::now();
+        let since = Duration::from_millis(now_ms().saturating_sub(s.last_output()));
+        let last = now.checked_sub(since).unwrap_or(now);
+        if let Some(shown) = s.tracker.update(now, last, quiet_after) {
+            s.activity = Some(shown.activity);
             let session = self.name(i);
-            self.emit(Event::SessionActivity { session, activity });
+            self.emit(Event::SessionActivity {
+                session,
+                activity: shown.activity,
+                source: shown.source,
+                message: shown.message,
+            });
         }
     }
 
@@ -379,7 +402,6 @@ impl Engine {
 
     fn tick(&mut self) {
         let now = Instant::now();
-        let ms = now_ms();
         let plan = self.plan.clone();
         for i in 0..self.sessions.len() {
             let spec = &plan.sessions[i];
@@ -431,21 +453,7 @@ impl Engine {
             {
                 self.mark_done(i, "done_when file appeared");
             }
-            let s = &mut self.sessions[i];
-            if s.handle.is_some() && s.state() == SessionState::Running {
-                let last = s.last_output();
-                if s.bell_at_ms.is_some_and(|b| last > b + 1000) {
-                    s.bell_at_ms = None;
-                }
-                let act = if s.attention || s.bell_at_ms.is_some() {
-                    Activity::NeedsInput
-                } else if ms.saturating_sub(last) >= spec.quiet_after.as_millis() as u64 {
-                    Activity::Quiet
-                } else {
-                    Activity::Working
-                };
-                self.set_activity(i, Some(act));
-            }
+            self.refresh_activity(i);
         }
     }
 
@@ -716,8 +724,7 @@ impl Engine {
             s.stop = None;
             s.kill_at = None;
             s.done = false;
-            s.attention = false;
-            s.bell_at_ms = None;
+            s.tracker = Default::default();
             s.exit_code = None;
         }
         let attempt = self.sessions[i].attempt;
@@ -751,6 +758,8 @@ impl Engine {
             log,
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
+            prompts: crate::agent::profile::prompts(crate::plan::AgentKind::None),
+            log_limit: session::DEFAULT_LOG_LIMIT,
         };
         // Before the spawn: the child may write its done_when file at once.
         let wall = std::time::SystemTime::now();
@@ -770,7 +779,7 @@ impl Engine {
                     pid,
                 });
                 self.set_state(i, SessionState::Running);
-                self.set_activity(i, Some(Activity::Working));
+                self.refresh_activity(i);
             }
             Err(e) => {
                 self.note(
@@ -819,18 +828,46 @@ impl Engine {
             }
             SessionIo::Bell { session, attempt } => {
                 if attempt == self.sessions[session].attempt {
-                    self.sessions[session].bell_at_ms = Some(now_ms());
-                    self.set_activity(session, Some(Activity::NeedsInput));
+                    self.sessions[session].tracker.bell(Instant::now());
+                    self.refresh_activity(session);
                 }
             }
             SessionIo::Attention {
                 session,
                 attempt,
-                on,
+                prompt,
             } => {
                 if attempt == self.sessions[session].attempt {
-                    self.sessions[session].attention = on;
+                    let seen = prompt.map(|p| (p.line, p.builtin));
+                    self.sessions[session].tracker.prompt(seen, Instant::now());
+                    self.refresh_activity(session);
                 }
+            }
+            SessionIo::Notification {
+                session,
+                attempt,
+                text,
+            } => {
+                if attempt == self.sessions[session].attempt {
+                    self.sessions[session].tracker.notification(text);
+                    self.refresh_activity(session);
+                }
+            }
+            SessionIo::Title { session, title, .. } => {
+                let session = self.name(session);
+                self.emit(Event::SessionTitle { session, title });
+            }
+            SessionIo::LogTruncated {
+                session,
+                attempt,
+                limit,
+            } => {
+                let session = self.name(session);
+                self.emit(Event::LogTruncated {
+                    session,
+                    attempt,
+                    limit_bytes: limit,
+                });
             }
         }
     }
@@ -1052,7 +1089,8 @@ impl Engine {
             Command::Input(i, bytes) => {
                 if let Some(h) = &self.sessions[i].handle {
                     let _ = h.write_input(&bytes);
-                    self.sessions[i].bell_at_ms = None;
+                    self.sessions[i].tracker.typed();
+                    self.refresh_activity(i);
                 }
             }
             Command::Resize(i, rows, cols) if i < self.sizes.len() => {
@@ -1060,6 +1098,25 @@ impl Engine {
                 if let Some(h) = &self.sessions[i].handle {
                     h.resize(rows, cols);
                 }
+            }
+            Command::Notify {
+                session,
+                activity,
+                message,
+            } if session < self.sessions.len() => {
+                if activity == crate::agent::NotifyState::Done {
+                    if !self.sessions[session].state().is_finished() {
+                        self.mark_done(session, "flightdeck notify done");
+                    }
+                } else {
+                    self.sessions[session].tracker.notify(activity, message);
+                    self.refresh_activity(session);
+                }
+            }
+            Command::AgentSession { session, agent, id } if session < self.sessions.len() => {
+                self.sessions[session].agent_session = Some(id.clone());
+                let session = self.name(session);
+                self.emit(Event::AgentSession { session, agent, id });
             }
             Command::Quit if self.phase == Phase::Running => {
                 if self.sessions.iter().any(|s| s.active()) {

@@ -101,6 +101,33 @@ impl CommandSpec {
     }
 }
 
+/// `log_limit` when the plan sets none: 1 GiB per session log.
+pub const DEFAULT_LOG_LIMIT: u64 = 1 << 30;
+
+/// The agent CLI a session runs (`agent`): it chooses the built-in needs-input and busy
+/// patterns and the hooks flightdeck installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentKind {
+    /// Any other program: no built-in patterns or hooks.
+    #[default]
+    None,
+    /// Claude Code.
+    Claude,
+    /// OpenAI Codex CLI.
+    Codex,
+}
+
+impl AgentKind {
+    /// The name as plans write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentKind::None => "none",
+            AgentKind::Claude => "claude",
+            AgentKind::Codex => "codex",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RestartPolicy {
     Never,
