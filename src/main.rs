@@ -48,8 +48,8 @@ enum Cmd {
         /// Set a plan variable (repeatable).
         #[arg(long = "var", value_name = "KEY=VALUE")]
         vars: Vec<String>,
-        /// At most N sessions at once.
-        #[arg(long, value_name = "N")]
+        /// At most N sessions at once (1 or more).
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         max_parallel: Option<usize>,
     },
     /// Evaluate every dataset, probe and gate check once, now.
@@ -103,6 +103,15 @@ enum Format {
     Json,
 }
 
+/// `--max-parallel`: 0 would start nothing and wait forever.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (0 would never start a session)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>, String> {
     let mut out = BTreeMap::new();
     for v in vars {
@@ -144,6 +153,14 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Cmd::Check { plan, format, vars } => match load(&plan, &vars) {
+            // Every dataset and probe lives under root: none can be checked yet.
+            Ok(p) if !p.root.is_dir() => fail(
+                1,
+                format!(
+                    "root directory {} does not exist yet (a run creates it): nothing to check",
+                    p.root.display()
+                ),
+            ),
             Ok(p) => {
                 let (text, code) =
                     flightdeck::checks::check_command(Arc::new(p), matches!(format, Format::Json));

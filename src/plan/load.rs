@@ -5,10 +5,10 @@
 //! that every error can say exactly where it is and what the valid choices are.
 
 use super::{
-    Approval, CheckSpec, CommandSpec, DatasetSpec, Dep, DepKind, DepTarget, DoneWhen, Format,
-    GateSpec, Plan, PlanError, ProbeSpec, RestartPolicy, SessionSpec, UiConfig,
+    AgentKind, Approval, CheckSpec, CommandSpec, DatasetSpec, Dep, DepKind, DepTarget, DoneWhen,
+    Format, GateSpec, Plan, PlanError, ProbeSpec, RestartPolicy, SessionSpec, UiConfig,
 };
-use crate::checks::{self, Body, Check, Cmp, Expr, Metric, Operand};
+use crate::checks::{self, Body, Check, Cmp, Expr, Literal, Metric, Operand};
 use regex::Regex;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
@@ -22,7 +22,15 @@ type Val<'i> = Spanned<DeValue<'i>>;
 const TOP_KEYS: &[&str] = &[
     "plan", "vars", "ui", "defaults", "session", "dataset", "probe", "gate",
 ];
-const PLAN_KEYS: &[&str] = &["name", "root", "records", "max_parallel", "shell"];
+const PLAN_KEYS: &[&str] = &[
+    "name",
+    "root",
+    "records",
+    "max_parallel",
+    "shell",
+    "log_limit",
+    "notify",
+];
 const UI_KEYS: &[&str] = &["columns"];
 const SESSION_KEYS: &[&str] = &[
     "name",
@@ -45,6 +53,7 @@ const SESSION_KEYS: &[&str] = &[
     "attention",
     "quiet_after",
     "on_success",
+    "agent",
 ];
 const DONE_WHEN_KEYS: &[&str] = &["output", "file"];
 const DATASET_KEYS: &[&str] = &["name", "path", "format", "owner", "checks"];
@@ -61,11 +70,24 @@ const GATE_KEYS: &[&str] = &[
 
 /// Load, substitute `{vars}` (command-line `vars` win over `[vars]`), and validate.
 pub fn load(file: &Path, vars: &BTreeMap<String, String>) -> Result<Plan, PlanError> {
-    let text = std::fs::read_to_string(file).map_err(|e| PlanError {
+    let bytes = std::fs::read(file).map_err(|e| PlanError {
         file: file.to_path_buf(),
         line: 0,
         col: 0,
         message: format!("cannot read plan: {e}"),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Position the first bad byte by the valid text before it.
+        let valid = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let before = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
+        Cx::new(before, file).err(
+            valid,
+            format!(
+                "the plan is not UTF-8 text: byte 0x{:02x} cannot be read here (save the file as UTF-8)",
+                bytes[valid]
+            ),
+        )
     })?;
     load_str(&text, file, vars)
 }
@@ -103,6 +125,31 @@ pub(crate) fn check_sources(check: &Check) -> Vec<&str> {
             if let Cmp::Op(_, Operand::Expr(e)) = cmp {
                 expr(e, &mut out);
             }
+        }
+    }
+    out
+}
+
+/// The `{name}` references in a string, with the byte offset of each `{` (`{{` and
+/// `}}` are literal braces; malformed braces are left for `subst` to report).
+fn var_references(raw: &str) -> Vec<(&str, usize)> {
+    let b = raw.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'{' | b'}' if b.get(i + 1) == Some(&b[i]) => i += 2,
+            b'{' => {
+                let len = b[i + 1..]
+                    .iter()
+                    .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.'))
+                    .count();
+                if len > 0 && b.get(i + 1 + len) == Some(&b'}') {
+                    out.push((&raw[i + 1..i + 1 + len], i));
+                }
+                i += 1 + len;
+            }
+            _ => i += 1,
         }
     }
     out
@@ -341,6 +388,24 @@ impl<'s> Cx<'s> {
             .map_err(|m| self.err(v.span().start, format!("`{key}` in {what}: {m}")))
     }
 
+    /// A duration that must not be zero; `why` tells the user what to do instead.
+    fn positive_duration(
+        &self,
+        v: &Val,
+        key: &str,
+        what: &str,
+        why: &str,
+    ) -> Result<Duration, PlanError> {
+        let d = self.duration(v, key, what)?;
+        if d.is_zero() {
+            return Err(self.err(
+                v.span().start,
+                format!("`{key}` in {what} must be more than 0 ({why})"),
+            ));
+        }
+        Ok(d)
+    }
+
     fn regex(&self, s: &Sub, key: &str, what: &str) -> Result<Regex, PlanError> {
         Regex::new(&s.text).map_err(|e| {
             let full = e.to_string();
@@ -577,25 +642,11 @@ impl<'s> Cx<'s> {
         let top = Tbl { map: doc, start: 0 };
         self.check_keys(top, TOP_KEYS, "the plan file")?;
 
-        // [vars] are taken literally; the command line wins.
-        if let Some(v) = top.get("vars") {
-            let t = self.table(v, "vars", "the plan file")?;
-            for (k, _, val) in t.entries() {
-                let s = match val.get_ref() {
-                    DeValue::String(s) => s.to_string(),
-                    DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {
-                        self.src[val.span()].to_string()
-                    }
-                    other => {
-                        return Err(self.type_err(val, k, "[vars]", "a string", other));
-                    }
-                };
-                self.vars.insert(k.to_string(), s);
-            }
-        }
-        for (k, v) in cli_vars {
-            self.vars.insert(k.clone(), v.clone());
-        }
+        let vars = match top.get("vars") {
+            Some(v) => Some(self.table(v, "vars", "the plan file")?),
+            None => None,
+        };
+        self.resolve_vars(vars, cli_vars)?;
 
         // [plan]
         let Some(pv) = top.get("plan") else {
@@ -668,6 +719,31 @@ impl<'s> Cx<'s> {
                 words
             }
             None => vec!["sh".to_string()],
+        };
+        let log_limit = match pt.get("log_limit") {
+            Some(v) => {
+                let s = self.string(v, "log_limit", "[plan]")?;
+                let bytes = crate::duration::parse_size(&s.text)
+                    .map_err(|m| self.err(v.span().start, format!("`log_limit` in [plan]: {m}")))?;
+                if bytes == 0 {
+                    return Err(self.err(
+                        v.span().start,
+                        "`log_limit` in [plan] must be more than 0 (leave it out for the default, 1GB)",
+                    ));
+                }
+                bytes
+            }
+            None => super::DEFAULT_LOG_LIMIT,
+        };
+        let notify = match pt.get("notify") {
+            Some(v) => {
+                let s = self.string(v, "notify", "[plan]")?;
+                if s.text.trim().is_empty() {
+                    return Err(self.err(v.span().start, "`notify` in [plan] is empty"));
+                }
+                Some(s.text)
+            }
+            None => None,
         };
 
         // [ui]
@@ -847,6 +923,8 @@ impl<'s> Cx<'s> {
             records,
             max_parallel,
             shell,
+            log_limit,
+            notify,
             vars: self.vars.clone(),
             ui,
             sessions,
@@ -854,6 +932,83 @@ impl<'s> Cx<'s> {
             probes,
             gates,
         })
+    }
+
+    /// Fill `self.vars`. The command line wins and is taken literally (its braces are
+    /// the user's); a `[vars]` string may use other variables, and a loop is an error.
+    fn resolve_vars(
+        &mut self,
+        table: Option<Tbl>,
+        cli: &BTreeMap<String, String>,
+    ) -> Result<(), PlanError> {
+        let mut done: Vec<String> = cli.keys().cloned().collect();
+        self.vars = cli.clone();
+        // String values still to expand, in file order: (name, decoded text, span).
+        let mut pending: Vec<(String, String, Range<usize>)> = Vec::new();
+        for (k, _, val) in table.map(|t| t.entries()).unwrap_or_default() {
+            if cli.contains_key(k) {
+                continue;
+            }
+            let text = match val.get_ref() {
+                DeValue::String(s) => {
+                    pending.push((k.to_string(), s.to_string(), val.span()));
+                    s.to_string()
+                }
+                DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {
+                    done.push(k.to_string());
+                    self.src[val.span()].to_string()
+                }
+                other => return Err(self.type_err(val, k, "[vars]", "a string", other)),
+            };
+            // Until expanded, a value stands for itself (so unknown-name errors list it).
+            self.vars.insert(k.to_string(), text);
+        }
+        for i in 0..pending.len() {
+            self.expand_var(i, &pending, &mut done, &mut Vec::new())?;
+        }
+        Ok(())
+    }
+
+    /// Expand `pending[i]` after the variables it uses; `chain` is the expansion under way.
+    fn expand_var(
+        &mut self,
+        i: usize,
+        pending: &[(String, String, Range<usize>)],
+        done: &mut Vec<String>,
+        chain: &mut Vec<usize>,
+    ) -> Result<(), PlanError> {
+        let (name, raw, span) = &pending[i];
+        if done.contains(name) {
+            return Ok(());
+        }
+        chain.push(i);
+        for (used, offset) in var_references(raw) {
+            let Some(j) = pending.iter().position(|(n, _, _)| n == used) else {
+                continue; // unknown or literal: `subst` below says so or uses it
+            };
+            if let Some(from) = chain.iter().position(|&c| c == j) {
+                let mut path: Vec<&str> = chain[from..]
+                    .iter()
+                    .map(|&c| pending[c].0.as_str())
+                    .collect();
+                path.push(used);
+                let message = if path.len() == 2 {
+                    format!("variable `{name}` in [vars] uses itself")
+                } else {
+                    format!(
+                        "variable loop in [vars]: {} (each uses the next, so none has a value)",
+                        path.join(" -> ")
+                    )
+                };
+                return Err(self.err(self.src_offset(span, offset), message));
+            }
+            self.expand_var(j, pending, done, chain)?;
+        }
+        chain.pop();
+        let value = self.subst(raw, span.clone(), name, "[vars]")?.text;
+        self.vars.insert(name.clone(), value);
+        done.push(name.clone());
+        Ok(())
     }
 
     /// The required, well-formed `name` of a table: (name, offset of its value).
@@ -1074,13 +1229,14 @@ impl<'s> Cx<'s> {
                 let s = self.string(v, "cwd", what)?;
                 let p = root.join(&s.text);
                 if !p.is_dir() {
+                    let problem = if p.exists() {
+                        format!("`{}` is not a directory", s.text)
+                    } else {
+                        format!("directory `{}` does not exist", s.text)
+                    };
                     return Err(self.err(
                         v.span().start,
-                        format!(
-                            "`cwd` in {what}: directory `{}` does not exist ({})",
-                            s.text,
-                            p.display()
-                        ),
+                        format!("`cwd` in {what}: {problem} ({})", p.display()),
                     ));
                 }
                 p.canonicalize().unwrap_or(p)
@@ -1159,9 +1315,20 @@ impl<'s> Cx<'s> {
                 None => Ok(default),
             }
         };
-        let backoff = dur("backoff", Duration::from_secs(1))?;
+        // A zero backoff would restart at once, forever doubling zero: refused.
+        let backoff = match get("backoff") {
+            Some((v, what)) => self.positive_duration(
+                v,
+                "backoff",
+                what,
+                "a restart without delay can spin; the delay doubles from here, up to 60s",
+            )?,
+            None => Duration::from_secs(1),
+        };
         let timeout = match get("timeout") {
-            Some((v, what)) => Some(self.duration(v, "timeout", what)?),
+            Some((v, what)) => {
+                Some(self.positive_duration(v, "timeout", what, "leave it out for no timeout")?)
+            }
             None => None,
         };
         let stop_grace = dur("stop_grace", Duration::from_secs(5))?;
@@ -1173,13 +1340,14 @@ impl<'s> Cx<'s> {
                 let s = self.string(v, "input", what)?;
                 let p = root.join(&s.text);
                 if !p.is_file() {
+                    let problem = if p.exists() {
+                        format!("`{}` is not a file", s.text)
+                    } else {
+                        format!("file `{}` does not exist", s.text)
+                    };
                     return Err(self.err(
                         v.span().start,
-                        format!(
-                            "`input` in {what}: file `{}` does not exist ({})",
-                            s.text,
-                            p.display()
-                        ),
+                        format!("`input` in {what}: {problem} ({})", p.display()),
                     ));
                 }
                 Some(p)
@@ -1261,6 +1429,20 @@ impl<'s> Cx<'s> {
             None => Vec::new(),
         };
 
+        let agent = match get("agent") {
+            Some((v, what)) => self.one_of(
+                v,
+                "agent",
+                what,
+                &[
+                    ("claude", AgentKind::Claude),
+                    ("codex", AgentKind::Codex),
+                    ("none", AgentKind::None),
+                ],
+            )?,
+            None => AgentKind::None,
+        };
+
         Ok(SessionSpec {
             name: name.to_string(),
             number: idx + 1,
@@ -1283,6 +1465,7 @@ impl<'s> Cx<'s> {
             attention,
             quiet_after,
             on_success,
+            agent,
         })
     }
 
@@ -1326,6 +1509,7 @@ impl<'s> Cx<'s> {
                 )
             })?;
             self.check_refs(&check, &s, what, home, names)?;
+            self.check_range(&check, &s, what)?;
             out.push((
                 CheckSpec {
                     text: s.text.clone(),
@@ -1335,6 +1519,33 @@ impl<'s> Cx<'s> {
             ));
         }
         Ok(out)
+    }
+
+    /// `between LOW and HIGH` with LOW above HIGH can never pass: say so now.
+    fn check_range(&self, check: &Check, s: &Sub, what: &str) -> Result<(), PlanError> {
+        let Body::Compare {
+            cmp: Cmp::Between(low, high),
+            ..
+        } = &check.body
+        else {
+            return Ok(());
+        };
+        let empty = match (low, high) {
+            (Literal::Number(a), Literal::Number(b)) => a > b,
+            (Literal::Date(a), Literal::Date(b)) => a > b,
+            _ => false,
+        };
+        if !empty {
+            return Ok(());
+        }
+        let at = s.text.rfind("between").unwrap_or(0);
+        Err(self.err(
+            self.sub_pos(s, at),
+            format!(
+                "check `{}` in {what}: the range is empty (the low bound comes first: `between LOW and HIGH`)",
+                s.text
+            ),
+        ))
     }
 
     /// Every name a check uses must exist, and fit where the check is.
@@ -1503,7 +1714,9 @@ impl<'s> Cx<'s> {
             None => None,
         };
         let timeout = match t.get("timeout") {
-            Some(v) => self.duration(v, "timeout", &what)?,
+            Some(v) => {
+                self.positive_duration(v, "timeout", &what, "leave it out for the default, 10m")?
+            }
             None => Duration::from_secs(600),
         };
         let checks = self

@@ -57,6 +57,11 @@ pub struct Plan {
     pub max_parallel: Option<usize>,
     /// `string` commands run as `<shell> -c "<command>"`; split on whitespace.
     pub shell: Vec<String>,
+    /// Bytes a session's log may hold before its middle is dropped (`log_limit`).
+    pub log_limit: u64,
+    /// Command run (in root, with the plan's shell) when a session needs the user, a
+    /// gate awaits approval, or the run finishes (`notify`).
+    pub notify: Option<String>,
     /// Final variables (plan `[vars]` overridden by `--var`).
     pub vars: BTreeMap<String, String>,
     pub ui: UiConfig,
@@ -194,6 +199,7 @@ pub struct SessionSpec {
     pub attention: Option<Regex>,
     pub quiet_after: Duration,
     pub on_success: Vec<String>,
+    pub agent: AgentKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
