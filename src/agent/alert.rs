@@ -39,6 +39,22 @@ pub struct Alert {
     pub message: String,
 }
 
+/// Process groups of notify commands still running (not yet reaped: a pid here is
+/// never reused while it is listed, since reaping happens under the same lock).
+static RUNNING: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+fn running() -> std::sync::MutexGuard<'static, Vec<i32>> {
+    RUNNING.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Kill every notify command still running (the run is over: none outlives it).
+pub fn kill_running() {
+    for pid in running().iter() {
+        // SAFETY: plain kill(2) of a process group we created and have not reaped.
+        unsafe { libc::kill(-pid, libc::SIGKILL) };
+    }
+}
+
 /// Keep this much of the command's stderr for the failure message.
 const STDERR_KEPT: u64 = 400;
 
@@ -62,6 +78,7 @@ pub fn run(command: &str, shell: &[String], root: &Path, alert: &Alert) -> Resul
         .spawn()
         .map_err(|e| format!("cannot start `{command}`: {e}"))?;
     let pid = child.id() as i32;
+    running().push(pid);
     let stderr = child.stderr.take();
     let (stderr_tx, stderr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
@@ -76,16 +93,26 @@ pub fn run(command: &str, shell: &[String], root: &Path, alert: &Alert) -> Resul
     });
     let deadline = Instant::now() + ALERT_TIMEOUT;
     let status = loop {
-        match child.try_wait() {
+        let mut listed = running();
+        let polled = child.try_wait();
+        if !matches!(polled, Ok(None)) || Instant::now() >= deadline {
+            listed.retain(|&p| p != pid);
+        }
+        match polled {
             Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => break None,
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) if Instant::now() >= deadline => {
+                // SAFETY: plain kill(2) of the group we created, not yet reaped.
+                unsafe { libc::kill(-pid, libc::SIGKILL) };
+                break None;
+            }
+            Ok(None) => {
+                drop(listed);
+                std::thread::sleep(Duration::from_millis(20));
+            }
             Err(e) => return Err(format!("waiting for `{command}`: {e}")),
         }
     };
     let Some(status) = status else {
-        // SAFETY: plain kill(2) of the process group we created (pgid = pid > 0).
-        unsafe { libc::kill(-pid, libc::SIGKILL) };
         let _ = child.wait();
         return Err(format!(
             "`{command}` did not finish within {} s and was killed",

@@ -166,6 +166,26 @@ pub fn prepare(
     Ok(Prepared { argv, env })
 }
 
+/// The agent conversations a run recorded (`agent_session` events in its
+/// `events.jsonl`): session name to the last id. Unreadable lines are skipped.
+pub fn past_conversations(run_dir: &Path) -> std::collections::HashMap<String, String> {
+    let mut out = std::collections::HashMap::new();
+    let Ok(text) = std::fs::read_to_string(run_dir.join("events.jsonl")) else {
+        return out;
+    };
+    for line in text.lines().filter(|l| l.contains("\"agent_session\"")) {
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if v["event"] == "agent_session"
+            && let (Some(session), Some(id)) = (v["session"].as_str(), v["id"].as_str())
+        {
+            out.insert(session.to_string(), id.to_string());
+        }
+    }
+    out
+}
+
 /// `claude` or a path ending in `/claude`.
 fn is_program(word: &str, cli: &str) -> bool {
     word == cli || word.ends_with(&format!("/{cli}"))

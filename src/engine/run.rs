@@ -3,6 +3,7 @@
 
 use super::checker::{self, CheckDone, CheckJob};
 use super::{Activity, Command, Event, RunHandle, RunOptions, SessionState};
+use crate::agent::alert::{Alert, AlertEvent};
 use crate::checks::{CheckResult, CheckStatus, Severity};
 use crate::gates::{self, Verdict};
 use crate::plan::{Approval, Dep, DepKind, DepTarget, Plan, RestartPolicy};
@@ -28,6 +29,11 @@ enum Internal {
     },
     FileChanged(WatchEvent),
     DescendantsKilled,
+    /// The plan's `notify` command failed (for this event).
+    NotifyFailed {
+        for_event: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,9 +155,11 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         }
     }
     // Resolve --resume before our own record moves `latest`.
+    let mut conversations = std::collections::HashMap::new();
     let resumed: HashSet<String> = match &opts.resume {
         Some(id) => {
             let dir = record::find_run(&plan.records, id)?;
+            conversations = crate::agent::profile::past_conversations(&dir);
             record::read_past(&dir)?
                 .sessions
                 .into_iter()
@@ -238,6 +246,7 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
                 .only
                 .as_ref()
                 .is_some_and(|only| !only.contains(name));
+        engine.sessions[i].agent_session = conversations.remove(name);
         if skip {
             engine.set_state(i, SessionState::Skipped);
         } else if resumed.contains(name) {
@@ -264,6 +273,9 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         events: events_rx,
     })
 }
+
+/// How long the end of a run waits for the plan's `notify` command.
+const RUN_FINISHED_ALERT_WAIT: Duration = Duration::from_secs(3);
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -355,8 +367,15 @@ impl Engine {
         let since = Duration::from_millis(now_ms().saturating_sub(s.last_output()));
         let last = now.checked_sub(since).unwrap_or(now);
         if let Some(shown) = s.tracker.update(now, last, quiet_after) {
-            s.activity = Some(shown.activity);
+            let was = s.activity.replace(shown.activity);
             let session = self.name(i);
+            if shown.activity == Activity::NeedsInput && was != Some(Activity::NeedsInput) {
+                let message = match &shown.message {
+                    Some(m) => format!("{session} needs input: {m}"),
+                    None => format!("{session} needs input"),
+                };
+                self.alert(AlertEvent::NeedsInput, session.clone(), message);
+            }
             self.emit(Event::SessionActivity {
                 session,
                 activity: shown.activity,
@@ -364,6 +383,35 @@ impl Engine {
                 message: shown.message,
             });
         }
+    }
+
+    /// Run the plan's `notify` command (if any) for `event`, on a thread of its own;
+    /// its failure comes back as an event. Returns a receiver that hears when it ended.
+    fn alert(
+        &self,
+        event: AlertEvent,
+        session: String,
+        message: String,
+    ) -> Option<std::sync::mpsc::Receiver<()>> {
+        let command = self.plan.notify.clone()?;
+        let (shell, root) = (self.plan.shell.clone(), self.plan.root.clone());
+        let tx = self.internal_tx.clone();
+        let (ended_tx, ended_rx) = std::sync::mpsc::channel();
+        let alert = Alert {
+            event,
+            session,
+            message,
+        };
+        std::thread::spawn(move || {
+            if let Err(message) = crate::agent::alert::run(&command, &shell, &root, &alert) {
+                let _ = tx.send(Internal::NotifyFailed {
+                    for_event: event.as_str().to_string(),
+                    message,
+                });
+            }
+            let _ = ended_tx.send(());
+        });
+        Some(ended_rx)
     }
 
     /// Append a line of the control room's own to a session's log and terminal.
@@ -746,11 +794,34 @@ impl Engine {
             ("FLIGHTDECK_EXE".into(), self.exe.clone()),
         ];
         env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let argv = spec.command.argv(&self.plan.shell);
+        let shell_form = matches!(spec.command, crate::plan::CommandSpec::Shell(_));
+        let prepared = crate::agent::profile::prepare(
+            spec.agent,
+            argv,
+            shell_form,
+            &self.rec.dir,
+            &spec.name,
+            Path::new(&self.exe),
+            self.sessions[i].agent_session.as_deref(),
+        );
+        let argv = match prepared {
+            Ok(p) => {
+                env.extend(p.env);
+                p.argv
+            }
+            Err(e) => {
+                self.note(i, &format!("cannot write the agent settings: {e}"));
+                self.sessions[i].attempt_started = Some(Instant::now());
+                self.attempt_ended(i, None, None);
+                return;
+            }
+        };
         let (rows, cols) = self.sizes[i];
         let req = SpawnRequest {
             session: i,
             attempt,
-            argv: spec.command.argv(&self.plan.shell),
+            argv,
             cwd: spec.cwd.clone(),
             env,
             rows,
@@ -758,8 +829,8 @@ impl Engine {
             log,
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
-            prompts: crate::agent::profile::prompts(crate::plan::AgentKind::None),
-            log_limit: session::DEFAULT_LOG_LIMIT,
+            prompts: crate::agent::profile::prompts(spec.agent),
+            log_limit: self.plan.log_limit,
         };
         // Before the spawn: the child may write its done_when file at once.
         let wall = std::time::SystemTime::now();
@@ -1176,6 +1247,9 @@ impl Engine {
                     self.request_dataset(d);
                 }
             }
+            Internal::NotifyFailed { for_event, message } => {
+                self.emit(Event::NotifyFailed { for_event, message });
+            }
             Internal::DescendantsKilled => {
                 self.phase = Phase::Finalizing;
                 if self.interrupted {
@@ -1244,9 +1318,18 @@ impl Engine {
                 rt.evaluating = false;
                 rt.verdict = verdict;
                 let gate = self.plan.gates[idx].name.clone();
-                self.emit(Event::GateResult { gate, verdict });
-                if self.opts.yes && self.awaiting_approval().contains(&idx) {
-                    self.approve(idx, "--yes");
+                self.emit(Event::GateResult {
+                    gate: gate.clone(),
+                    verdict,
+                });
+                if self.awaiting_approval().contains(&idx) {
+                    if self.opts.yes {
+                        self.approve(idx, "--yes");
+                    } else {
+                        let message =
+                            format!("gate {gate}: {} — awaiting approval", verdict.as_str());
+                        self.alert(AlertEvent::GateAwaitsApproval, gate, message);
+                    }
                 }
             }
             CheckDone::Final { datasets, probes } => {
@@ -1333,6 +1416,12 @@ impl Engine {
         if let Err(e) = record::write_reports(&self.rec.dir, &report) {
             eprintln!("flightdeck: cannot write the report: {e:#}");
         }
+        let message = format!("run {status} (exit {exit_code}): {}", self.plan.name);
+        if let Some(ended) = self.alert(AlertEvent::RunFinished, String::new(), message) {
+            // Give it a moment to go out before the process may end; never more.
+            let _ = ended.recv_timeout(RUN_FINISHED_ALERT_WAIT);
+        }
+        crate::agent::alert::kill_running();
         self.emit(Event::RunFinished {
             status: status.to_string(),
             exit_code,
