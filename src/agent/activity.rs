@@ -1,4 +1,4 @@
-//! The one rule for a running session's activity (docs/agents.md).
+//! The one rule for a running session's activity (docs/attention.md).
 //!
 //! Signals, strongest first: `notify` (the `flightdeck notify` command and agent
 //! hooks), `osc` (a desktop notification the session printed), `pattern` (a prompt on

@@ -1,4 +1,4 @@
-//! Knowing when an agent needs you (docs/agents.md).
+//! Knowing when an agent needs you (docs/attention.md).
 //!
 //! - [`hook`]: Claude Code hook and Codex notify payloads, read into reports.
 //! - [`client`]: `flightdeck notify`, which sends those reports to the run's server.

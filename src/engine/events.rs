@@ -108,7 +108,7 @@ pub enum Event {
     SessionActivity {
         session: String,
         activity: Activity,
-        /// Which signal decided it (docs/agents.md).
+        /// Which signal decided it (docs/attention.md).
         source: Source,
         /// What the session said (a question, a notification), if anything.
         message: Option<String>,

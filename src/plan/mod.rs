@@ -5,7 +5,16 @@
 //! names are resolved to indices, `{vars}` are substituted, paths are absolute,
 //! checks are parsed.
 
+mod check_refs;
+mod dataset;
+mod gate;
+mod graph;
 mod load;
+mod probe;
+mod reader;
+mod session;
+mod settings;
+mod vars;
 
 pub use load::{load, load_str};
 
@@ -310,7 +319,7 @@ impl Plan {
         let g = &self.gates[gate];
         let mut out = g.datasets.clone();
         for c in &g.checks {
-            for src in load::check_sources(&c.check) {
+            for src in graph::check_sources(&c.check) {
                 if let Some(d) = self.dataset_index(src)
                     && !out.contains(&d)
                 {
