@@ -113,6 +113,10 @@ enum Cmd {
     },
     /// From inside a session: tell the run what it is doing (needs-input, working,
     /// idle, done), or pass on an agent CLI's hook (--hook claude|codex).
+    #[command(after_help = "Examples:
+  flightdeck notify needs-input \"Approve the schema change?\"
+  flightdeck notify done
+  flightdeck notify --hook claude        # as a Claude Code hook (flightdeck installs it)")]
     Notify {
         /// STATE [MESSAGE...]; with --hook codex, the payload Codex passes.
         args: Vec<String>,
