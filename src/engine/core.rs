@@ -10,6 +10,7 @@ use super::checker::{CheckDone, CheckJob};
 use super::policy::Readiness;
 use super::state::{Effect, Input, Phase, RunState, Signal, Source, StopReason};
 use super::{Command, Event, SessionState};
+use crate::agent::alert::{Alert, AlertEvent};
 use crate::checks::CheckResult;
 use crate::gates::{self, Verdict};
 use std::time::{Duration, Instant};
@@ -61,18 +62,48 @@ pub fn step(state: &mut RunState, input: Input, now: Instant) -> Vec<Effect> {
         }
         Input::Bell { session, attempt } => {
             if attempt == state.sessions[session].attempt {
-                state.sessions[session].bell_at = Some(now);
-                state.set_activity(session, Some(super::Activity::NeedsInput), &mut fx);
+                state.sessions[session].tracker.bell(now);
+                state.refresh_activity(session, &mut fx);
             }
         }
         Input::Attention {
             session,
             attempt,
-            on,
+            prompt,
         } => {
             if attempt == state.sessions[session].attempt {
-                state.sessions[session].attention = on;
+                state.sessions[session].tracker.prompt(prompt, now);
+                state.refresh_activity(session, &mut fx);
             }
+        }
+        Input::Notification {
+            session,
+            attempt,
+            text,
+        } => {
+            if attempt == state.sessions[session].attempt {
+                state.sessions[session].tracker.notification(text);
+                state.refresh_activity(session, &mut fx);
+            }
+        }
+        Input::Title { session, title } => {
+            let session = state.name(session);
+            fx.push(Effect::Emit(Event::SessionTitle { session, title }));
+        }
+        Input::LogTruncated {
+            session,
+            attempt,
+            limit,
+        } => {
+            let session = state.name(session);
+            fx.push(Effect::Emit(Event::LogTruncated {
+                session,
+                attempt,
+                limit_bytes: limit,
+            }));
+        }
+        Input::NotifyFailed { for_event, message } => {
+            fx.push(Effect::Emit(Event::NotifyFailed { for_event, message }));
         }
         Input::OnSuccessDone {
             session,
@@ -259,6 +290,10 @@ impl RunState {
         if self.phase == Phase::Running {
             self.interrupted = true;
             self.begin_shutdown(fx);
+        } else if self.phase == Phase::Finalizing {
+            // Quit while the final checks run: they are abandoned, the record written.
+            self.interrupted = true;
+            self.finish(fx);
         } else if self.phase == Phase::Stopping {
             // A second Ctrl-C: no more grace.
             for session in 0..self.sessions.len() {
@@ -319,7 +354,8 @@ impl RunState {
             }
             Command::Input(session, bytes) if session < n && self.sessions[session].alive => {
                 fx.push(Effect::Write { session, bytes });
-                self.sessions[session].bell_at = None;
+                self.sessions[session].tracker.typed();
+                self.refresh_activity(session, fx);
             }
             Command::Resize(session, rows, cols) if session < n => {
                 fx.push(Effect::Resize {
@@ -328,12 +364,32 @@ impl RunState {
                     cols,
                 });
             }
+            Command::Notify {
+                session,
+                activity,
+                message,
+            } if session < n => {
+                if activity == crate::agent::NotifyState::Done {
+                    if !self.sessions[session].state().is_finished() {
+                        self.mark_done(session, "flightdeck notify done", now, fx);
+                    }
+                } else {
+                    self.sessions[session].tracker.notify(activity, message);
+                    self.refresh_activity(session, fx);
+                }
+            }
+            Command::AgentSession { session, agent, id } if session < n => {
+                self.sessions[session].agent_session = Some(id.clone());
+                let session = self.name(session);
+                fx.push(Effect::Emit(Event::AgentSession { session, agent, id }));
+            }
             Command::Quit if running => {
                 if self.sessions.iter().any(|s| s.active()) {
                     self.interrupted = true;
                 }
                 self.begin_shutdown(fx);
             }
+            Command::Quit if self.phase == Phase::Finalizing => self.interrupt(now, fx),
             _ => {}
         }
     }
@@ -416,9 +472,22 @@ impl RunState {
                 rt.evaluating = false;
                 rt.verdict = verdict;
                 let gate = self.plan.gates[idx].name.clone();
-                fx.push(Effect::Emit(Event::GateResult { gate, verdict }));
-                if self.yes && self.awaiting_approval().contains(&idx) {
-                    self.approve(idx, "--yes", fx);
+                fx.push(Effect::Emit(Event::GateResult {
+                    gate: gate.clone(),
+                    verdict,
+                }));
+                if self.awaiting_approval().contains(&idx) {
+                    if self.yes {
+                        self.approve(idx, "--yes", fx);
+                    } else {
+                        let message =
+                            format!("gate {gate}: {} — awaiting approval", verdict.as_str());
+                        fx.push(Effect::Alert(Alert {
+                            event: AlertEvent::GateAwaitsApproval,
+                            session: gate,
+                            message,
+                        }));
+                    }
                 }
             }
             CheckDone::Final { datasets, probes } => {

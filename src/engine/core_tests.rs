@@ -95,6 +95,7 @@ impl Sim {
                     self.on_success.push((session, attempt))
                 }
                 Effect::KillDescendants => self.reaping = true,
+                Effect::Alert(_) => {}
                 Effect::PasteInput { .. }
                 | Effect::Write { .. }
                 | Effect::Resize { .. }

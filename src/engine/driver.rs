@@ -8,6 +8,7 @@ use super::checker::{self, CheckDone, CheckJob};
 use super::core;
 use super::state::{Effect, Input, Observation, Phase, RunState, Signal};
 use super::{Command, Event, RunHandle, RunOptions};
+use crate::agent::alert::{Alert, AlertEvent};
 use crate::plan::Plan;
 use crate::record::{self, Recorder};
 use crate::session::{self, OutputSink, SessionHandle, SessionIo, SpawnRequest};
@@ -29,7 +30,15 @@ enum Internal {
     },
     FileChanged(crate::watch::WatchEvent),
     DescendantsKilled,
+    /// The plan's `notify` command failed (for this event).
+    NotifyFailed {
+        for_event: String,
+        message: String,
+    },
 }
+
+/// How long the end of a run waits for the plan's `notify` command.
+const RUN_FINISHED_ALERT_WAIT: Duration = Duration::from_secs(3);
 
 /// A running attempt's process.
 struct Process {
@@ -75,8 +84,13 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         }
     }
     // Resolve --resume before our own record moves `latest`.
+    let mut conversations = std::collections::HashMap::new();
     let succeeded: Vec<String> = match &opts.resume {
-        Some(id) => record::succeeded_sessions(&record::find_run(&plan.records, id)?)?,
+        Some(id) => {
+            let dir = record::find_run(&plan.records, id)?;
+            conversations = crate::agent::profile::past_conversations(&dir);
+            record::succeeded_sessions(&dir)?
+        }
         None => Vec::new(),
     };
     let recorder = Recorder::create(&plan.records)?;
@@ -104,7 +118,10 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
     let exe = std::env::current_exe()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let (state, first) = RunState::new(plan.clone(), &opts, &succeeded);
+    let (mut state, first) = RunState::new(plan.clone(), &opts, &succeeded);
+    for (i, spec) in plan.sessions.iter().enumerate() {
+        state.sessions[i].agent_session = conversations.remove(&spec.name);
+    }
     let mut driver = Driver {
         state,
         plan: plan.clone(),
@@ -233,11 +250,30 @@ impl Driver {
             SessionIo::Attention {
                 session,
                 attempt,
-                on,
+                prompt,
             } => Input::Attention {
                 session,
                 attempt,
-                on,
+                prompt: prompt.map(|p| (p.line, p.builtin)),
+            },
+            SessionIo::Notification {
+                session,
+                attempt,
+                text,
+            } => Input::Notification {
+                session,
+                attempt,
+                text,
+            },
+            SessionIo::Title { session, title, .. } => Input::Title { session, title },
+            SessionIo::LogTruncated {
+                session,
+                attempt,
+                limit,
+            } => Input::LogTruncated {
+                session,
+                attempt,
+                limit,
             },
         }
     }
@@ -263,6 +299,9 @@ impl Driver {
                 datasets: ev.datasets,
             },
             Internal::DescendantsKilled => Input::DescendantsKilled,
+            Internal::NotifyFailed { for_event, message } => {
+                Input::NotifyFailed { for_event, message }
+            }
         }
     }
 
@@ -350,6 +389,9 @@ impl Driver {
             Effect::Check(job) => {
                 let _ = self.jobs.send(job);
             }
+            Effect::Alert(alert) => {
+                self.alert(alert);
+            }
             Effect::KillDescendants => {
                 let tx = self.internal_tx.clone();
                 std::thread::spawn(move || {
@@ -362,6 +404,22 @@ impl Driver {
                 if let Err(e) = record::write_reports(&self.recorder.dir, &report) {
                     eprintln!("flightdeck: cannot write the report: {e:#}");
                 }
+                let message = format!(
+                    "run {} (exit {}): {}",
+                    outcome.status(),
+                    outcome.exit_code(),
+                    self.plan.name
+                );
+                let alert = Alert {
+                    event: AlertEvent::RunFinished,
+                    session: String::new(),
+                    message,
+                };
+                if let Some(ended) = self.alert(alert) {
+                    // Give it a moment to go out before the process may end; never more.
+                    let _ = ended.recv_timeout(RUN_FINISHED_ALERT_WAIT);
+                }
+                crate::agent::alert::kill_running();
                 let duration = self.run_started.elapsed().as_secs_f64();
                 self.execute(Effect::Emit(Event::RunFinished {
                     status: outcome.status().to_string(),
@@ -370,6 +428,25 @@ impl Driver {
                 }));
             }
         }
+    }
+
+    /// Run the plan's `notify` command (if any) for `alert`, on a thread of its own;
+    /// its failure comes back as an input. Returns a receiver that hears when it ended.
+    fn alert(&self, alert: Alert) -> Option<std::sync::mpsc::Receiver<()>> {
+        let command = self.plan.notify.clone()?;
+        let (shell, root) = (self.plan.shell.clone(), self.plan.root.clone());
+        let tx = self.internal_tx.clone();
+        let (ended_tx, ended_rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            if let Err(message) = crate::agent::alert::run(&command, &shell, &root, &alert) {
+                let _ = tx.send(Internal::NotifyFailed {
+                    for_event: alert.event.as_str().to_string(),
+                    message,
+                });
+            }
+            let _ = ended_tx.send(());
+        });
+        Some(ended_rx)
     }
 
     /// Append a line of the control room's own to a session's log and terminal.
@@ -410,11 +487,28 @@ impl Driver {
             ("FLIGHTDECK_EXE".into(), self.exe.clone()),
         ];
         env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let shell_form = matches!(spec.command, crate::plan::CommandSpec::Shell(_));
+        let prepared = crate::agent::profile::prepare(
+            spec.agent,
+            spec.command.argv(&self.plan.shell),
+            shell_form,
+            &self.recorder.dir,
+            &spec.name,
+            std::path::Path::new(&self.exe),
+            self.state.sessions[i].agent_session.as_deref(),
+        );
+        let argv = match prepared {
+            Ok(p) => {
+                env.extend(p.env);
+                p.argv
+            }
+            Err(e) => return failed(format!("cannot write the agent settings: {e}")),
+        };
         let (rows, cols) = self.sizes[i];
         let req = SpawnRequest {
             session: i,
             attempt,
-            argv: spec.command.argv(&self.plan.shell),
+            argv,
             cwd: spec.cwd.clone(),
             env,
             rows,
@@ -422,6 +516,8 @@ impl Driver {
             log: self.recorder.log_path(&spec.name),
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
+            prompts: crate::agent::profile::prompts(spec.agent),
+            log_limit: self.plan.log_limit,
         };
         // Before the spawn: the child may write its done_when file at once.
         let started = SystemTime::now();

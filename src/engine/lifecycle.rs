@@ -5,12 +5,10 @@
 use super::policy;
 use super::state::{Effect, Observation, Phase, RunState, Signal, StopReason};
 use super::{Activity, Event, SessionState};
+use crate::agent::alert::{Alert, AlertEvent};
 use crate::gates::Verdict;
 use crate::plan::DepTarget;
-use std::time::{Duration, Instant};
-
-/// Output this long after the bell means the session went on: the bell is over.
-const BELL_HOLD: Duration = Duration::from_secs(1);
+use std::time::Instant;
 
 impl RunState {
     /// A new attempt: ask the loop for a process.
@@ -20,8 +18,7 @@ impl RunState {
         s.stop = None;
         s.kill_at = None;
         s.done = false;
-        s.attention = false;
-        s.bell_at = None;
+        s.tracker = Default::default();
         s.exit_code = None;
         s.alive = true;
         // Also the start of an attempt that cannot start (its duration is ~0).
@@ -57,7 +54,41 @@ impl RunState {
             pid,
         }));
         self.set_state(i, SessionState::Running, fx);
-        self.set_activity(i, Some(Activity::Working), fx);
+        self.refresh_activity(i, fx);
+    }
+
+    /// Ask the session's signals what it shows now; one event when that changed
+    /// (and the plan's `notify` command when it starts needing input).
+    pub(super) fn refresh_activity(&mut self, i: usize, fx: &mut Vec<Effect>) {
+        let quiet_after = self.plan.sessions[i].quiet_after;
+        let now = self.now;
+        let session = self.name(i);
+        let s = &mut self.sessions[i];
+        if !s.alive || s.state() != SessionState::Running {
+            return;
+        }
+        let last = s.last_output.unwrap_or(now);
+        let Some(shown) = s.tracker.update(now, last, quiet_after) else {
+            return;
+        };
+        let was = s.activity.replace(shown.activity);
+        if shown.activity == Activity::NeedsInput && was != Some(Activity::NeedsInput) {
+            let message = match &shown.message {
+                Some(m) => format!("{session} needs input: {m}"),
+                None => format!("{session} needs input"),
+            };
+            fx.push(Effect::Alert(Alert {
+                event: AlertEvent::NeedsInput,
+                session: session.clone(),
+                message,
+            }));
+        }
+        fx.push(Effect::Emit(Event::SessionActivity {
+            session,
+            activity: shown.activity,
+            source: shown.source,
+            message: shown.message,
+        }));
     }
 
     /// SIGTERM to its group now, SIGKILL after `stop_grace`.
@@ -141,21 +172,7 @@ impl RunState {
             if !s.done && s.alive && observed.is_some_and(|o| o.done_file) {
                 self.mark_done(i, "done_when file appeared", now, fx);
             }
-            let s = &mut self.sessions[i];
-            if s.alive && s.state() == SessionState::Running {
-                let last = s.last_output.unwrap_or(now);
-                if s.bell_at.is_some_and(|b| last > b + BELL_HOLD) {
-                    s.bell_at = None;
-                }
-                let activity = if s.attention || s.bell_at.is_some() {
-                    Activity::NeedsInput
-                } else if now.saturating_duration_since(last) >= spec.quiet_after {
-                    Activity::Quiet
-                } else {
-                    Activity::Working
-                };
-                self.set_activity(i, Some(activity), fx);
-            }
+            self.refresh_activity(i, fx);
         }
     }
 

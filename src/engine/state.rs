@@ -8,6 +8,7 @@
 
 use super::checker::{CheckDone, CheckJob};
 use super::{Activity, Command, Event, Outcome, RunOptions, SessionState};
+use crate::agent::alert::Alert;
 use crate::checks::CheckResult;
 use crate::gates::Verdict;
 use crate::plan::Plan;
@@ -43,7 +44,7 @@ pub enum Phase {
 }
 
 /// One session as the engine sees it.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default)]
 pub struct SessionRun {
     /// `None` until the scheduler first looks at it (so that first look is an event).
     pub state: Option<SessionState>,
@@ -66,9 +67,10 @@ pub struct SessionRun {
     /// `on_success` commands are running.
     pub finishing: bool,
     pub activity: Option<Activity>,
-    /// Its `attention` pattern is on screen.
-    pub attention: bool,
-    pub bell_at: Option<Instant>,
+    /// Signals of the current attempt that decide its activity.
+    pub tracker: crate::agent::activity::Tracker,
+    /// The agent CLI's conversation id (hooks), continued on a restart.
+    pub agent_session: Option<String>,
     pub last_output: Option<Instant>,
     /// The unmet `after` entries last told to frontends (`session_waiting`).
     pub waiting_for: Vec<String>,
@@ -143,7 +145,7 @@ impl RunState {
                 .or(plan.max_parallel)
                 .unwrap_or(usize::MAX)
                 .max(1),
-            sessions: vec![SessionRun::default(); n],
+            sessions: (0..n).map(|_| SessionRun::default()).collect(),
             gates: plan
                 .gates
                 .iter()
@@ -189,20 +191,17 @@ impl RunState {
         }
         self.sessions[i].state = Some(state);
         if state != SessionState::Running {
-            self.set_activity(i, None, fx);
+            self.clear_activity(i);
         }
         let session = self.name(i);
         fx.push(Effect::Emit(Event::SessionState { session, state }));
     }
 
-    pub fn set_activity(&mut self, i: usize, activity: Option<Activity>, fx: &mut Vec<Effect>) {
-        if self.sessions[i].activity == activity {
-            return;
-        }
-        self.sessions[i].activity = activity;
-        if let Some(activity) = activity {
-            let session = self.name(i);
-            fx.push(Effect::Emit(Event::SessionActivity { session, activity }));
+    /// Not running: no activity, and the signals of the attempt are forgotten.
+    pub fn clear_activity(&mut self, i: usize) {
+        let s = &mut self.sessions[i];
+        if s.activity.take().is_some() {
+            s.tracker = Default::default();
         }
     }
 
@@ -263,10 +262,32 @@ pub enum Input {
         session: usize,
         attempt: u32,
     },
+    /// A prompt (its line, and whether it is an agent's built-in one) is on screen,
+    /// or none is.
     Attention {
         session: usize,
         attempt: u32,
-        on: bool,
+        prompt: Option<(String, bool)>,
+    },
+    /// A desktop notification the session printed.
+    Notification {
+        session: usize,
+        attempt: u32,
+        text: String,
+    },
+    Title {
+        session: usize,
+        title: String,
+    },
+    LogTruncated {
+        session: usize,
+        attempt: u32,
+        limit: u64,
+    },
+    /// The plan's `notify` command failed.
+    NotifyFailed {
+        for_event: String,
+        message: String,
     },
     /// `on_success` commands finished (all succeeded when `ok`).
     OnSuccessDone {
@@ -338,6 +359,8 @@ pub enum Effect {
     },
     /// Ask the check worker (answer: `Checked`).
     Check(CheckJob),
+    /// Run the plan's `notify` command (answer, if it fails: `NotifyFailed`).
+    Alert(Alert),
     /// Kill whatever descendants remain (answer: `DescendantsKilled`).
     KillDescendants,
     /// Write the report; the run is over (`RunFinished` follows).

@@ -1,10 +1,11 @@
 //! What the control room knows of a run: the plan plus every engine event so far.
 
-use crate::checks::{CheckResult, CheckStatus};
+use crate::checks::{CheckResult, CheckStatus, Severity};
 use crate::engine::{Activity, Event, Readiness, SessionFacts, SessionState, session_dependency};
 use crate::gates::{self, Verdict};
 use crate::plan::{DepKind, DepTarget, Plan};
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -29,6 +30,10 @@ pub struct SessionView {
     pub restart_at: Option<Instant>,
     /// Not part of this run (`--only`).
     pub excluded: bool,
+    /// The title the session set (OSC 0/2), shown on its border.
+    pub title: Option<String>,
+    /// What the session said with its activity (a question, a notification).
+    pub activity_message: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -89,6 +94,8 @@ impl RunView {
                 activity: None,
                 restart_at: None,
                 excluded: only.is_some_and(|o| !o.iter().any(|n| n == &s.name)),
+                title: None,
+                activity_message: None,
             })
             .collect();
         let gates = plan
@@ -190,9 +197,15 @@ impl RunView {
                     }
                 }
             }
-            Event::SessionActivity { session, activity } => {
+            Event::SessionActivity {
+                session,
+                activity,
+                message,
+                ..
+            } => {
                 if let Some(i) = self.session(session) {
                     let s = &mut self.sessions[i];
+                    s.activity_message = message.clone();
                     if *activity == Activity::NeedsInput && s.activity != Some(Activity::NeedsInput)
                     {
                         fx.bell = true;
@@ -201,6 +214,14 @@ impl RunView {
                 }
             }
             Event::SessionWaiting { .. } => {}
+            Event::SessionTitle { session, title } => {
+                if let Some(i) = self.session(session) {
+                    self.sessions[i].title = (!title.is_empty()).then(|| title.clone());
+                }
+            }
+            Event::AgentSession { .. }
+            | Event::LogTruncated { .. }
+            | Event::NotifyFailed { .. } => {}
             Event::FileChanged { path } => {
                 self.files.retain(|(_, p)| p != path);
                 self.files.push_front((now, path.clone()));
@@ -347,18 +368,113 @@ impl RunView {
         }
     }
 
-    /// Counts of check results by status (pass, fail incl. error, pending).
-    pub fn check_counts(&self) -> (usize, usize, usize) {
-        let mut c = (0, 0, 0);
+    /// Counts of check results by status. A failure while its owner still runs is
+    /// provisional, not a failure.
+    pub fn check_counts(&self) -> CheckCounts {
+        let mut c = CheckCounts::default();
         for v in &self.checks {
             match v.result.status {
-                CheckStatus::Pass => c.0 += 1,
-                CheckStatus::Fail | CheckStatus::Error => c.1 += 1,
-                CheckStatus::Pending => c.2 += 1,
+                CheckStatus::Pass => c.pass += 1,
+                CheckStatus::Fail | CheckStatus::Error if v.result.provisional => {
+                    c.provisional += 1
+                }
+                CheckStatus::Fail | CheckStatus::Error => c.fail += 1,
+                CheckStatus::Pending => c.pending += 1,
             }
         }
         c
     }
+
+    /// Where a session's log is (every attempt, every byte).
+    pub fn log_path(&self, i: usize) -> PathBuf {
+        self.plan
+            .records
+            .join(&self.run_id)
+            .join("logs")
+            .join(format!("{}.log", self.plan.sessions[i].name))
+    }
+
+    /// The results (indices into `checks`) a gate's verdict is made of: its
+    /// datasets', its probes' and its own checks.
+    pub fn gate_checks(&self, g: usize) -> Vec<usize> {
+        let spec = &self.plan.gates[g];
+        let sources: Vec<&str> = spec
+            .datasets
+            .iter()
+            .map(|&d| self.plan.datasets[d].name.as_str())
+            .chain(
+                spec.probes
+                    .iter()
+                    .map(|&p| self.plan.probes[p].name.as_str()),
+            )
+            .chain([spec.name.as_str()])
+            .collect();
+        (0..self.checks.len())
+            .filter(|&k| sources.contains(&self.checks[k].result.source.as_str()))
+            .collect()
+    }
+
+    /// Why a gate is where it is, in a few words.
+    pub fn gate_reason(&self, g: usize) -> String {
+        let spec = &self.plan.gates[g];
+        let checks = self.gate_checks(g);
+        let not_passing = |sev: Option<Severity>| -> Vec<String> {
+            checks
+                .iter()
+                .map(|&k| &self.checks[k].result)
+                .filter(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Error))
+                .filter(|r| sev.is_none_or(|s| r.severity == s))
+                .map(|r| format!("{}: {}", r.source, r.check))
+                .collect()
+        };
+        let list = |v: Vec<String>| -> String {
+            let n = v.len();
+            let noun = if n == 1 { "check fails" } else { "checks fail" };
+            format!("{n} {noun}: {}", v.join("; "))
+        };
+        match self.gates[g].verdict {
+            Some(Verdict::Pass) => "every check passes".into(),
+            Some(Verdict::Conditional) => format!("warn only: {}", list(not_passing(None))),
+            Some(Verdict::Fail) => list(not_passing(Some(Severity::Error))),
+            Some(Verdict::Blocked) => {
+                let failed: Vec<&str> = spec
+                    .after
+                    .iter()
+                    .filter(|d| !self.dep_met(d.target, d.kind))
+                    .map(|d| d.raw.as_str())
+                    .collect();
+                format!("a dependency cannot be met: {}", failed.join(", "))
+            }
+            Some(Verdict::Waiting) | None => {
+                let unmet: Vec<&str> = spec
+                    .after
+                    .iter()
+                    .filter(|d| !self.dep_met(d.target, d.kind))
+                    .map(|d| d.raw.as_str())
+                    .collect();
+                let pending = checks
+                    .iter()
+                    .filter(|&&k| self.checks[k].result.status == CheckStatus::Pending)
+                    .count();
+                if !unmet.is_empty() {
+                    format!("waits for {}", unmet.join(", "))
+                } else if pending > 0 {
+                    format!("waits for {pending} pending checks")
+                } else {
+                    "waits to be evaluated".into()
+                }
+            }
+        }
+    }
+}
+
+/// Check results by status; `provisional`: failing while the owner still runs.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub pending: usize,
+    pub provisional: usize,
 }
 
 /// `3s`, `4m05s`, `2h03m`.
@@ -497,7 +613,13 @@ mod tests {
         v.apply(&r(CheckStatus::Pending), t);
         v.apply(&r(CheckStatus::Pass), t);
         assert_eq!(v.checks.len(), 1);
-        assert_eq!(v.check_counts(), (1, 0, 0));
+        assert_eq!(
+            v.check_counts(),
+            CheckCounts {
+                pass: 1,
+                ..Default::default()
+            }
+        );
         for p in ["x", "y", "x"] {
             v.apply(&Event::FileChanged { path: p.into() }, t);
         }
