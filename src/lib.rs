@@ -8,6 +8,7 @@
 
 pub mod ansi;
 pub mod checks;
+pub mod client;
 pub mod demo;
 pub mod duration;
 pub mod engine;
@@ -16,6 +17,7 @@ pub mod headless;
 pub mod plan;
 pub mod record;
 pub mod schedule;
+pub mod server;
 pub mod session;
 pub mod sim;
 pub mod tui;
