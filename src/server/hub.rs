@@ -94,6 +94,8 @@ struct OutboxState {
     closed: bool,
     /// The writer thread has ended.
     done: bool,
+    /// When the connection last took bytes (or had nothing waiting).
+    progress: std::time::Instant,
 }
 
 /// Bytes waiting for one connection, written by its own thread.
@@ -113,6 +115,7 @@ impl Outbox {
                 bytes: 0,
                 closed: false,
                 done: false,
+                progress: std::time::Instant::now(),
             }),
             ready: Condvar::new(),
             stream,
@@ -148,6 +151,7 @@ impl Outbox {
                 self.drop_connection();
                 return;
             }
+            self.lock().progress = std::time::Instant::now();
         }
     }
 
@@ -166,6 +170,9 @@ impl Outbox {
             drop(st);
             self.drop_connection();
             return false;
+        }
+        if st.bytes == 0 {
+            st.progress = std::time::Instant::now();
         }
         st.bytes += bytes.len();
         st.queue.push_back(bytes);
@@ -213,6 +220,20 @@ impl Outbox {
         drop(st);
         self.ready.notify_all();
         let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending(&self) -> usize {
+        self.lock().bytes
+    }
+
+    /// How long bytes have been waiting without the connection taking any.
+    pub fn stalled_for(&self) -> std::time::Duration {
+        let st = self.lock();
+        if st.bytes == 0 {
+            return std::time::Duration::ZERO;
+        }
+        st.progress.elapsed()
     }
 
     pub fn is_closed(&self) -> bool {

@@ -31,6 +31,13 @@ use std::time::{Duration, Instant};
 /// At most this often (≈60 fps).
 const FRAME: Duration = Duration::from_millis(16);
 
+/// A client with this much still to read gets no new frame until it catches up
+/// (drawing what it cannot take only costs the run CPU); the next frame has it all.
+const BACKLOG: usize = 256 << 10;
+
+/// A client that has taken nothing for this long while bytes wait is dropped.
+const STALL_LIMIT: Duration = Duration::from_secs(10);
+
 /// What the client sent.
 enum Input {
     Term(TermEvent),
@@ -235,11 +242,7 @@ fn read_input(
     outbox: &Outbox,
     tx: &crossbeam_channel::Sender<Input>,
 ) {
-    loop {
-        let line = match read_line(&mut reader, MAX_LINE) {
-            Line::Text(l) => l,
-            Line::TooLong | Line::End => break,
-        };
+    while let Line::Text(line) = read_line(&mut reader, MAX_LINE) {
         let msg = match serde_json::from_slice::<Value>(&line) {
             Ok(v) => v,
             Err(e) => {
@@ -291,7 +294,7 @@ impl Client<'_> {
         loop {
             let now = Instant::now();
             let mut wake_at = tick_at;
-            if need_draw {
+            if need_draw && self.outbox.pending() <= BACKLOG {
                 let frame_at = last_draw.map_or(now, |t| t + FRAME);
                 wake_at = Some(wake_at.map_or(frame_at, |w| w.min(frame_at)));
             }
@@ -343,8 +346,15 @@ impl Client<'_> {
                 tick_at = None;
                 need_draw = true;
             }
+            if self.outbox.stalled_for() > STALL_LIMIT {
+                self.outbox.drop_connection();
+                return Leave::Gone;
+            }
             let due = last_draw.is_none_or(|t| now >= t + FRAME);
-            if due && need_draw {
+            if need_draw && self.outbox.pending() > BACKLOG {
+                // Look again once it may have caught up.
+                tick_at = Some(now + FRAME * 4);
+            } else if due && need_draw {
                 if !self.draw(now) {
                     return Leave::Gone;
                 }
