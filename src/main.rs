@@ -306,13 +306,14 @@ fn main() -> ExitCode {
             Err(e) => fail(2, e),
         },
         Cmd::Completions { shell } => {
-            clap_complete::generate(
-                shell,
-                &mut Cli::command(),
-                "flightdeck",
-                &mut std::io::stdout(),
-            );
-            ExitCode::SUCCESS
+            // Into a buffer first: clap_complete panics on a failed write, and a reader
+            // that stops early (`| head`) is no reason to crash.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => fail(1, e),
+                _ => ExitCode::SUCCESS,
+            }
         }
         Cmd::Sim { args } => match args.as_slice() {
             [cmd, input, output] if cmd == "csv2parquet" => {

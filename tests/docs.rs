@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::os::fd::FromRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -212,13 +213,32 @@ fn completions_print_a_script_for_each_shell() {
 }
 
 #[test]
-fn every_subcommand_has_help_with_an_example() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = flightdeck(dir.path(), &["--help"]);
+fn completions_into_a_closed_pipe_end_quietly() {
+    // `flightdeck completions bash | head -1`: the reader is gone before the write.
+    let mut fds = [0; 2];
+    assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+    unsafe { libc::close(fds[0]) };
+    let write_end = unsafe { std::os::fd::OwnedFd::from_raw_fd(fds[1]) };
+    let child = Command::new(BIN)
+        .args(["completions", "bash"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(write_end))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start flightdeck");
+    let out = common::wait_with_deadline(child, Duration::from_secs(60));
+    let stderr = text(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?}: {stderr}", out.status);
+}
+
+/// The subcommands `flightdeck --help` lists (hidden ones and `help` left out).
+fn subcommands(dir: &Path) -> Vec<String> {
+    let out = flightdeck(dir, &["--help"]);
     assert!(out.status.success());
     let help = text(&out.stdout);
-    // The subcommands, as `--help` lists them: two spaces, the name, then its summary.
-    let subcommands: Vec<String> = help
+    // Each as `--help` lists it: two spaces, the name, then its summary.
+    let names: Vec<String> = help
         .split("Commands:")
         .nth(1)
         .expect("a Commands: section")
@@ -228,9 +248,15 @@ fn every_subcommand_has_help_with_an_example() {
         .filter_map(|line| line.split_whitespace().next().map(String::from))
         .filter(|name| name != "help")
         .collect();
-    assert!(subcommands.len() >= 6, "{help}");
-    for subcommand in &subcommands {
-        let out = flightdeck(dir.path(), &[subcommand, "--help"]);
+    assert!(names.len() >= 6, "{help}");
+    names
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for subcommand in subcommands(dir.path()) {
+        let out = flightdeck(dir.path(), &[&subcommand, "--help"]);
         assert!(out.status.success(), "{subcommand} --help");
         let help = text(&out.stdout);
         assert!(
@@ -238,6 +264,38 @@ fn every_subcommand_has_help_with_an_example() {
             "`flightdeck {subcommand} --help` has no example:\n{help}"
         );
     }
+}
+
+/// docs/commands.md names every subcommand and every flag the binary has.
+#[test]
+fn the_command_reference_has_every_command_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = std::fs::read_to_string(repo().join("docs/commands.md")).unwrap();
+    let mut missing = Vec::new();
+    for subcommand in subcommands(dir.path()) {
+        if !reference.contains(&format!("flightdeck {subcommand}")) {
+            missing.push(format!("flightdeck {subcommand}"));
+        }
+        let out = flightdeck(dir.path(), &[&subcommand, "--help"]);
+        let help = text(&out.stdout);
+        let options = help.split("Options:").nth(1).unwrap_or("");
+        for flag in options
+            .lines()
+            .skip(1)
+            .take_while(|line| line.starts_with("  "))
+            .flat_map(|line| line.split([' ', ',']))
+            .filter(|word| word.starts_with("--") && *word != "--help")
+        {
+            if !reference.contains(flag) {
+                missing.push(format!("flightdeck {subcommand} {flag}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/commands.md does not mention: {}",
+        missing.join(", ")
+    );
 }
 
 #[test]
