@@ -149,7 +149,10 @@ pub fn initial_sizes(
     };
     let view = RunView::new(plan.clone(), String::new(), only, std::time::Instant::now());
     let probe = App::new(view, Screens::new(&vec![(24, 80); plan.sessions.len()], 0));
-    layout::initial_sizes(&probe, ratatui::layout::Rect::new(0, 0, w, h))
+    layout::initial_sizes(
+        &probe.layout_input(),
+        ratatui::layout::Rect::new(0, 0, w, h),
+    )
 }
 
 /// Keyboard, mouse, paste and resize events, relayed as they come.

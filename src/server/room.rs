@@ -10,11 +10,11 @@ use super::Shared;
 use super::conn::{Line, MAX_LINE, read_line};
 use super::hub::Outbox;
 use crate::engine::Event;
-use crate::tui::app::{App, Mode};
+use crate::tui::app::App;
 use crate::tui::model::RunView;
 use crate::tui::{layout, ui};
 use crossbeam_channel::{Receiver, select};
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEventKind, MouseEventKind};
+use crossterm::event::{Event as TermEvent, MouseEventKind};
 use ratatui::Terminal;
 use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
 use ratatui::buffer::Cell;
@@ -373,16 +373,11 @@ impl Client<'_> {
         match ev {
             TermEvent::Key(k) => {
                 self.take_size();
-                // `D` detaches at once (normal mode, no dialog open).
-                if k.code == KeyCode::Char('D')
-                    && k.kind == KeyEventKind::Press
-                    && self.app.mode == Mode::Normal
-                    && !self.app.confirm_quit
-                    && !self.app.help
-                {
+                self.app.on_key(k, now);
+                // `D`, or `d` in the quit dialog.
+                if std::mem::take(&mut self.app.detach) {
                     return Some(Leave::Detached);
                 }
-                self.app.on_key(k, now);
             }
             TermEvent::Paste(p) => {
                 self.take_size();
@@ -415,12 +410,14 @@ impl Client<'_> {
                 let _ = self.shared.commands.send(c);
             }
         } else {
-            self.app.layout = layout::compute(self.app, area);
+            self.app.layout = layout::compute(&self.app.layout_input(), area);
         }
         let mut bytes = Vec::new();
         if std::mem::take(&mut self.app.bell) {
             bytes.push(0x07);
         }
+        // The clipboard (OSC 52) goes to this client's terminal, nowhere else.
+        bytes.append(&mut self.app.terminal_out);
         let app = &*self.app;
         if self.terminal.draw(|f| ui::draw(f, app, now)).is_err() {
             return false;
