@@ -231,7 +231,7 @@ fn every_ctl_verb_events_follow_and_logs() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    {
+    let follow_reader = {
         let out = follow_out.clone();
         let mut stdout = follower.stdout.take().unwrap();
         std::thread::spawn(move || {
@@ -244,8 +244,8 @@ fn every_ctl_verb_events_follow_and_logs() {
                     .unwrap()
                     .push_str(&String::from_utf8_lossy(&buf[..n]));
             }
-        });
-    }
+        })
+    };
     poll("the echo session's output", Duration::from_secs(20), || {
         f.logs("echo").contains("hello-from-echo")
     });
@@ -318,6 +318,7 @@ fn every_ctl_verb_events_follow_and_logs() {
     f.ok(&["ctl", "quit"]);
     let status = common::wait_with_deadline(follower, Duration::from_secs(30)).status;
     assert!(status.success());
+    follow_reader.join().unwrap();
     let followed = follow_out.lock().unwrap().clone();
     assert!(followed.trim_end().ends_with('}'));
     assert!(
