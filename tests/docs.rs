@@ -352,3 +352,62 @@ fn no_tracked_file_points_outside_the_repository() {
         hits.join("\n")
     );
 }
+
+/// The key tables of docs/control-room.md, from the control room's keymap: the same
+/// table drives the keys and the `?` help, so the docs cannot drift from either.
+fn key_tables() -> String {
+    use flightdeck::tui::keymap::{HELP_MODES, Mode, help_rows};
+    let mut out = String::new();
+    let modes = HELP_MODES
+        .iter()
+        .copied()
+        .chain([Mode::Input, Mode::Details]);
+    for mode in modes {
+        let title = mode.title();
+        let mut heading = title[..1].to_uppercase();
+        heading.push_str(&title[1..]);
+        out.push_str(&format!(
+            "\n### {heading}\n\n| key | what it does |\n|---|---|\n"
+        ));
+        for (label, help) in help_rows(mode) {
+            // Keys in code style; words that stand for keys (arrows, typing) as words.
+            let keys: Vec<String> = label
+                .split(" / ")
+                .map(|key| {
+                    let word =
+                        key.len() > 1 && key.chars().all(|c| c.is_ascii_lowercase() || c == ' ');
+                    if word {
+                        key.to_string()
+                    } else {
+                        format!("`{key}`")
+                    }
+                })
+                .collect();
+            out.push_str(&format!("| {} | {help} |\n", keys.join(" / ")));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[test]
+fn the_control_room_page_lists_every_key() {
+    let path = repo().join("docs/control-room.md");
+    let page = std::fs::read_to_string(&path).unwrap();
+    let start = page.find("<!-- keys:").expect("a `<!-- keys:` marker");
+    let start = start + page[start..].find("-->").unwrap() + "-->".len();
+    let end = page
+        .find("<!-- end of keys -->")
+        .expect("an end-of-keys marker");
+    let tables = key_tables();
+    if std::env::var_os("FLIGHTDECK_BLESS").is_some() {
+        let page = format!("{}\n{}{}", &page[..start], tables, &page[end..]);
+        std::fs::write(&path, page).unwrap();
+        return;
+    }
+    assert!(
+        page[start..end].trim() == tables.trim(),
+        "docs/control-room.md lists other keys than the control room has; \
+         FLIGHTDECK_BLESS=1 cargo test --test docs writes them again:\n{tables}"
+    );
+}
