@@ -202,6 +202,11 @@ name = "later"
 command = "echo later-ran"
 after = ["review"]
 
+# Tells the run it needs an answer, through the socket.
+[[session]]
+name = "asker"
+command = '"$FLIGHTDECK_EXE" notify needs-input "which colour?"; sleep 3600'
+
 [[gate]]
 name = "review"
 after = ["quick"]
@@ -255,6 +260,14 @@ fn every_ctl_verb_events_follow_and_logs() {
         || f.events().contains("\"gate_result\""),
     );
 
+    poll("the session's own report", Duration::from_secs(20), || {
+        f.events().lines().any(|l| {
+            l.contains("\"session_activity\"")
+                && l.contains("\"asker\"")
+                && l.contains("\"needs-input\"")
+                && l.contains("which colour?")
+        })
+    });
     f.ok(&["ctl", "input", "echo", "hi there"]);
     poll("the typed line echoed", Duration::from_secs(20), || {
         f.logs("echo").contains("got:hi there")

@@ -4,6 +4,7 @@
 
 use super::Shared;
 use super::hub::Outbox;
+use crate::agent::NotifyState;
 use crate::engine::Command;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -158,6 +159,13 @@ pub fn handle(shared: Arc<Shared>, stream: UnixStream) {
                 super::room::serve(&shared, &outbox, reader, cols, rows);
                 break;
             }
+            "notify" | "agent_session" => {
+                let reply = match report(&shared, &request) {
+                    Ok(()) => json!({ "ok": true }),
+                    Err(e) => error(e),
+                };
+                outbox.send_json(&reply);
+            }
             other => {
                 outbox.send_json(&error(format!("unknown request `{other}`")));
             }
@@ -228,6 +236,37 @@ pub fn ctl(
                 "unknown verb `{other}` (verbs: start, stop, restart, skip, done, approve, \
                  recheck, input, quit)"
             ));
+        }
+    };
+    shared
+        .commands
+        .send(command)
+        .map_err(|_| "the run has finished".to_string())
+}
+
+/// What a session says about itself (`flightdeck notify`, an agent's hook).
+fn report(shared: &Shared, request: &Value) -> Result<(), String> {
+    let session = session(shared, text(request, "session"))?;
+    let command = if text(request, "req") == Some("notify") {
+        let state = text(request, "state").unwrap_or("");
+        let activity = NotifyState::parse(state).ok_or_else(|| {
+            let states: Vec<&str> = NotifyState::ALL.iter().map(|s| s.as_str()).collect();
+            format!("unknown state `{state}` (states: {})", states.join(", "))
+        })?;
+        Command::Notify {
+            session,
+            activity,
+            message: text(request, "message").map(str::to_string),
+        }
+    } else {
+        Command::AgentSession {
+            session,
+            agent: text(request, "agent")
+                .ok_or("agent_session needs `agent`")?
+                .into(),
+            id: text(request, "id")
+                .ok_or("agent_session needs `id`")?
+                .into(),
         }
     };
     shared
