@@ -1056,7 +1056,11 @@ after = ["first"]
     );
     // The server dies at once: no report, only the events written so far.
     unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
-    let _ = wait(child, Duration::from_secs(10));
+    // Wait for the process only: what it started may hold its output pipes a while.
+    let mut child = child;
+    assert!(poll(Duration::from_secs(10), || child
+        .try_wait()
+        .is_ok_and(|s| s.is_some())));
     let second: i32 = std::fs::read_to_string(&pidfile)
         .unwrap()
         .trim()
