@@ -77,6 +77,18 @@ pub fn number(x: f64) -> String {
     }
 }
 
+/// A measured number written by what its column holds: years and ids without
+/// thousands separators (`2010`, `100234`), everything else as [`number`].
+pub fn number_of(column: &str, x: f64) -> String {
+    let c = column.trim().to_ascii_lowercase();
+    let label = c == "id" || c.ends_with("_id") || c == "year" || c.ends_with("_year");
+    if label && x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{x:.0}")
+    } else {
+        number(x)
+    }
+}
+
 /// A number as the user wrote it (shortest form), with thousands separators.
 pub fn literal_number(x: f64) -> String {
     if x.fract() == 0.0 && x.abs() < 1e15 {

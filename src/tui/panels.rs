@@ -55,9 +55,20 @@ pub fn check_mark(
     }
 }
 
-fn value_text(v: &Measured) -> String {
+/// The column of a `min(...)` or `max(...)` check, whose values it measures.
+fn measured_column(check: &str) -> Option<&str> {
+    let start = check.find("min(").or_else(|| check.find("max("))? + 4;
+    let end = check[start..].find(')')? + start;
+    Some(&check[start..end])
+}
+
+/// A check's measured value, written by meaning (no separators in years or ids).
+pub fn value_text(check: &str, v: &Measured) -> String {
     match v {
-        Measured::Number(x) => crate::checks::text::number(*x),
+        Measured::Number(x) => match measured_column(check) {
+            Some(column) => crate::checks::text::number_of(column, *x),
+            None => crate::checks::text::number(*x),
+        },
         Measured::Text(t) => t.clone(),
         Measured::Null => "—".into(),
     }
@@ -134,7 +145,7 @@ impl App {
                 } else if !r.expected.is_empty() {
                     t.push_str(&format!(
                         " — {} (expected {})",
-                        value_text(&r.value),
+                        value_text(&r.check, &r.value),
                         r.expected
                     ));
                 }
@@ -316,7 +327,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                     "its owner is still running: not final".into(),
                 ));
             }
-            out.push(field("value", value_text(&r.value)));
+            out.push(field("value", value_text(&r.check, &r.value)));
             if !r.expected.is_empty() {
                 out.push(field("expected", r.expected.clone()));
             }
@@ -370,7 +381,11 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                 let detail = if r.status == CheckStatus::Error || r.expected.is_empty() {
                     r.message.clone()
                 } else {
-                    format!("{} (expected {})", value_text(&r.value), r.expected)
+                    format!(
+                        "{} (expected {})",
+                        value_text(&r.check, &r.value),
+                        r.expected
+                    )
                 };
                 out.push(Line::from(vec![
                     Span::styled(format!("  {mark} "), Style::default().fg(color)),
