@@ -7,7 +7,7 @@ use super::keymap::Action;
 use super::model::fmt_duration;
 use super::shorten;
 use super::ui::{state_color, state_mark};
-use crate::checks::{CheckStatus, Measured, Severity};
+use crate::checks::{CheckResult, CheckStatus, Measured, Severity};
 use crate::gates::Verdict;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
@@ -55,20 +55,10 @@ pub fn check_mark(
     }
 }
 
-/// The column of a `min(...)` or `max(...)` check, whose values it measures.
-fn measured_column(check: &str) -> Option<&str> {
-    let start = check.find("min(").or_else(|| check.find("max("))? + 4;
-    let end = check[start..].find(')')? + start;
-    Some(&check[start..end])
-}
-
-/// A check's measured value, written by meaning (no separators in years or ids).
-pub fn value_text(check: &str, v: &Measured) -> String {
-    match v {
-        Measured::Number(x) => match measured_column(check) {
-            Some(column) => crate::checks::text::number_of(column, *x),
-            None => crate::checks::text::number(*x),
-        },
+fn value_text(r: &CheckResult) -> String {
+    use crate::checks::text::{Meaning, number_as};
+    match &r.value {
+        Measured::Number(x) => number_as(*x, Meaning::of_check(&r.check)),
         Measured::Text(t) => t.clone(),
         Measured::Null => "—".into(),
     }
@@ -143,11 +133,7 @@ impl App {
                 if r.status == CheckStatus::Error {
                     t.push_str(&format!(" — {}", r.message));
                 } else if !r.expected.is_empty() {
-                    t.push_str(&format!(
-                        " — {} (expected {})",
-                        value_text(&r.check, &r.value),
-                        r.expected
-                    ));
+                    t.push_str(&format!(" — {} (expected {})", value_text(r), r.expected));
                 }
                 if r.provisional && r.status != CheckStatus::Pass {
                     t.push_str(" · provisional");
@@ -327,7 +313,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                     "its owner is still running: not final".into(),
                 ));
             }
-            out.push(field("value", value_text(&r.check, &r.value)));
+            out.push(field("value", value_text(r)));
             if !r.expected.is_empty() {
                 out.push(field("expected", r.expected.clone()));
             }
@@ -381,11 +367,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                 let detail = if r.status == CheckStatus::Error || r.expected.is_empty() {
                     r.message.clone()
                 } else {
-                    format!(
-                        "{} (expected {})",
-                        value_text(&r.check, &r.value),
-                        r.expected
-                    )
+                    format!("{} (expected {})", value_text(r), r.expected)
                 };
                 out.push(Line::from(vec![
                     Span::styled(format!("  {mark} "), Style::default().fg(color)),
