@@ -35,6 +35,23 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const BATCH: usize = 64 * 1024;
 
 pub(super) fn read(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+    // The parquet crate asserts on some malformed metadata (e.g. negative offsets): a bad
+    // file must be an error, not a crashed checker.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read_file(file, ctx))).unwrap_or_else(
+        |p| {
+            let why = p
+                .downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| p.downcast_ref::<&str>().copied())
+                .unwrap_or("a panic");
+            Err(ReadError::new(format!(
+                "not a valid Parquet file (the parquet crate gave up: {why})"
+            )))
+        },
+    )
+}
+
+fn read_file(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
     let need = ctx.need;
     let source = Pread::new(file).map_err(|e| ReadError::new(e.to_string()))?;
     let meta = ParquetMetaDataReader::new()
