@@ -13,6 +13,7 @@ pub mod duration;
 pub mod engine;
 pub mod gates;
 pub mod headless;
+pub mod init;
 pub mod plan;
 pub mod record;
 pub mod schedule;

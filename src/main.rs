@@ -1,8 +1,10 @@
 //! The `flightdeck` command line (SPEC §1).
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
+use clap_complete::Shell;
 use flightdeck::engine::{self, RunOptions};
 use flightdeck::headless::{self, HeadlessSink};
+use flightdeck::init;
 use flightdeck::plan::{self, Plan};
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
@@ -13,12 +15,14 @@ use std::sync::Arc;
 #[derive(Parser)]
 #[command(
     name = "flightdeck",
-    version,
+    version = env!("FLIGHTDECK_VERSION"),
     about = "A terminal control room for long multi-agent runs",
     long_about = "Runs every session of a plan in its own terminal pane, in the order its \
 dependencies and phases allow; restarts what fails; watches the files they write; and holds \
 validation gates (files, row counts, budget sums, keys, date ranges, probes) before the next \
-phase starts. Headless with --no-tui for logs and CI."
+phase starts. Headless with --no-tui for logs and CI.",
+    after_help = "Start with `flightdeck init` (a commented ./flightdeck.toml) or `flightdeck demo`. \
+The docs/ folder of the repository describes every command, plan key and check."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -28,7 +32,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Cmd {
     /// Run a plan: the control room on a terminal, headless otherwise.
+    #[command(after_help = "Examples:
+  flightdeck run                                  # ./flightdeck.toml in the control room
+  flightdeck run config/rag-mmm.toml --no-tui     # headless, for logs and CI
+  flightdeck run plan.toml --only report --var agent=codex
+  flightdeck run plan.toml --resume latest        # rerun what did not succeed")]
     Run {
+        /// The plan file.
+        #[arg(default_value = init::PLAN_FILE)]
         plan: PathBuf,
         /// Run headless even on a terminal.
         #[arg(long)]
@@ -48,12 +59,17 @@ enum Cmd {
         /// Set a plan variable (repeatable).
         #[arg(long = "var", value_name = "KEY=VALUE")]
         vars: Vec<String>,
-        /// At most N sessions at once.
-        #[arg(long, value_name = "N")]
+        /// At most N sessions at once (1 or more).
+        #[arg(long, value_name = "N", value_parser = at_least_one)]
         max_parallel: Option<usize>,
     },
     /// Evaluate every dataset, probe and gate check once, now.
+    #[command(after_help = "Examples:
+  flightdeck check                                # ./flightdeck.toml, as a table
+  flightdeck check config/rag-mmm.toml --format json | jq '.gates'")]
     Check {
+        /// The plan file.
+        #[arg(default_value = init::PLAN_FILE)]
         plan: PathBuf,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
@@ -61,18 +77,39 @@ enum Cmd {
         vars: Vec<String>,
     },
     /// Parse and lint a plan and print its schedule; starts nothing.
+    #[command(after_help = "Examples:
+  flightdeck validate                             # ./flightdeck.toml
+  flightdeck validate config/voltmarket.toml --var agent=claude")]
     Validate {
+        /// The plan file.
+        #[arg(default_value = init::PLAN_FILE)]
         plan: PathBuf,
         #[arg(long = "var", value_name = "KEY=VALUE")]
         vars: Vec<String>,
     },
     /// Write the embedded demo plan and its simulated agents, then run it.
+    #[command(after_help = "Examples:
+  flightdeck demo                                 # the control room, about 30 s, offline
+  flightdeck demo --no-tui --dir /tmp/fd-demo     # headless, written to /tmp/fd-demo")]
     Demo {
         #[arg(long)]
         no_tui: bool,
         /// Where to write the demo.
         #[arg(long, default_value = "flightdeck-demo")]
         dir: PathBuf,
+    },
+    /// Write a commented starter plan, ./flightdeck.toml (never overwrites one).
+    #[command(after_help = "Examples:
+  flightdeck init && flightdeck validate && flightdeck run")]
+    Init,
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  flightdeck completions bash > ~/.local/share/bash-completion/completions/flightdeck
+  flightdeck completions zsh > ~/.zfunc/_flightdeck     # with fpath+=~/.zfunc
+  flightdeck completions fish > ~/.config/fish/completions/flightdeck.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: Shell,
     },
     /// Helpers the simulated agents use.
     #[command(hide = true)]
@@ -86,6 +123,15 @@ enum Cmd {
 enum Format {
     Table,
     Json,
+}
+
+/// `--max-parallel`: 0 would start nothing and wait forever.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(0) => Err("must be at least 1 (0 would never start a session)".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(e.to_string()),
+    }
 }
 
 fn parse_vars(vars: &[String]) -> Result<BTreeMap<String, String>, String> {
@@ -108,6 +154,12 @@ fn fail(code: u8, msg: impl std::fmt::Display) -> ExitCode {
 }
 
 fn load(path: &Path, vars: &[String]) -> Result<Plan, ExitCode> {
+    if path == Path::new(init::PLAN_FILE) && !path.exists() {
+        return Err(fail(
+            2,
+            "no PLAN given and there is no ./flightdeck.toml here (`flightdeck init` writes a starter)",
+        ));
+    }
     let vars = parse_vars(vars).map_err(|e| fail(2, e))?;
     plan::load(path, &vars).map_err(|e| {
         eprintln!("{e}");
@@ -129,6 +181,14 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Cmd::Check { plan, format, vars } => match load(&plan, &vars) {
+            // Every dataset and probe lives under root: none can be checked yet.
+            Ok(p) if !p.root.is_dir() => fail(
+                1,
+                format!(
+                    "root directory {} does not exist yet (a run creates it): nothing to check",
+                    p.root.display()
+                ),
+            ),
             Ok(p) => {
                 let (text, code) =
                     flightdeck::checks::check_command(Arc::new(p), matches!(format, Format::Json));
@@ -174,6 +234,27 @@ fn main() -> ExitCode {
             match load(&path, &[]) {
                 Ok(p) => run(p, RunOptions::default(), no_tui),
                 Err(code) => code,
+            }
+        }
+        Cmd::Init => match init::write(Path::new(".")) {
+            Ok(path) => {
+                println!(
+                    "flightdeck: wrote {} (a starter plan: read its comments, then \
+`flightdeck validate` and `flightdeck run`)",
+                    path.display()
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(2, e),
+        },
+        Cmd::Completions { shell } => {
+            // Into a buffer first: clap_complete panics on a failed write, and a reader
+            // that stops early (`| head`) is no reason to crash.
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "flightdeck", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => fail(1, e),
+                _ => ExitCode::SUCCESS,
             }
         }
         Cmd::Sim { args } => match args.as_slice() {

@@ -172,6 +172,14 @@ pub fn describe(plan: &Plan) -> String {
             None => "no limit".to_string(),
         }
     );
+    let _ = writeln!(
+        o,
+        "logs      at most {} per session (log_limit)",
+        crate::duration::human_size(plan.log_limit)
+    );
+    if let Some(n) = &plan.notify {
+        let _ = writeln!(o, "notify    $ {}", shorten(n, 60));
+    }
 
     let _ = writeln!(o, "\nschedule");
     let ws = waves(plan);
@@ -224,6 +232,9 @@ pub fn describe(plan: &Plan) -> String {
             }
             if s.done_when.is_some() {
                 tags.push("done_when".into());
+            }
+            if s.agent != crate::plan::AgentKind::None {
+                tags.push(format!("agent {}", s.agent.name()));
             }
             let cmd = match &s.command {
                 CommandSpec::Shell(c) => c.clone(),

@@ -56,6 +56,8 @@ fn plan(
         records: root.join(".flightdeck/runs"),
         max_parallel: None,
         shell: vec!["sh".into()],
+        log_limit: 1 << 30,
+        notify: None,
         vars: BTreeMap::new(),
         ui: UiConfig::default(),
         sessions: vec![],
@@ -1248,6 +1250,7 @@ fn watcher_reports_outputs_only_files_without_datasets() {
         worktree: None,
         attention: None,
         quiet_after: Duration::from_secs(60),
+        agent: Default::default(),
         on_success: vec![],
     });
     let (tx, rx) = std::sync::mpsc::channel();

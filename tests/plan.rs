@@ -1,25 +1,13 @@
 //! Plan loading, validation errors (file:line:col), and the static schedule.
 
 use flightdeck::plan::{
-    self, Approval, CommandSpec, DepKind, DepTarget, Format, Plan, PlanError, RestartPolicy,
+    self, AgentKind, Approval, CommandSpec, DepKind, DepTarget, Format, Plan, PlanError,
+    RestartPolicy,
 };
 use flightdeck::schedule::{self, Node};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// Until the checks parser is merged, `checks::parse` is a stub that calls every check
-/// `exists`; the tests that need real parsing say so and stop.
-fn stub_parser() -> bool {
-    let stub = matches!(
-        flightdeck::checks::parse("row_count > 1").map(|c| c.body),
-        Ok(flightdeck::checks::Body::Exists)
-    );
-    if stub {
-        eprintln!("skipped: the checks parser is still a stub");
-    }
-    stub
-}
 
 fn plans_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/plans")
@@ -69,9 +57,6 @@ fn with_head(body: &str) -> String {
 
 #[test]
 fn full_plan_loads_every_key() {
-    if stub_parser() {
-        return;
-    }
     let p = fixture("full.toml", &[("model", "haiku")]);
     let root = plans_dir().join("full").canonicalize().unwrap();
     assert_eq!(p.name, "full sim plan");
@@ -81,6 +66,12 @@ fn full_plan_loads_every_key() {
     assert_eq!(p.records, root.join("runs/sim"));
     assert_eq!(p.max_parallel, Some(3));
     assert_eq!(p.shell, vec!["bash", "-eu"]);
+    assert_eq!(p.log_limit, 512 << 20);
+    assert_eq!(
+        p.notify.as_deref(),
+        Some("notify-send sim \"$FLIGHTDECK_MESSAGE\""),
+        "notify is {{var}}-substituted"
+    );
     assert_eq!(p.ui.columns, Some(2));
     assert_eq!(p.vars["agent"], "sim");
     assert_eq!(p.vars["model"], "haiku", "the command line wins");
@@ -128,6 +119,7 @@ fn full_plan_loads_every_key() {
         "`{{` and `}}` are literal braces"
     );
     assert!(ce.after.is_empty());
+    assert_eq!(ce.agent, AgentKind::Claude, "agent from [defaults]");
 
     let dm = &p.sessions[1];
     assert_eq!(dm.number, 2);
@@ -172,6 +164,7 @@ fn full_plan_loads_every_key() {
     assert!(!att.is_match("working"));
     assert_eq!(dm.quiet_after, Duration::from_secs(45));
     assert_eq!(dm.timeout, None);
+    assert_eq!(dm.agent, AgentKind::None, "`none` overrides the default");
 
     let rv = &p.sessions[2];
     assert_eq!(
@@ -179,6 +172,7 @@ fn full_plan_loads_every_key() {
         RestartPolicy::Never,
         "the session overrides [defaults]"
     );
+    assert_eq!(rv.agent, AgentKind::Codex);
     assert_eq!(rv.worktree.as_deref(), Some("feature/review"));
     assert_eq!(rv.cwd, root.join(".flightdeck/worktrees/reviewer/sub"));
     assert_eq!(rv.after[0].kind, DepKind::Started);
@@ -268,7 +262,10 @@ fn minimal_plan_gets_the_built_in_defaults() {
     assert_eq!(p.shell, vec!["sh"]);
     assert_eq!(p.max_parallel, None);
     assert_eq!(p.ui.columns, None);
+    assert_eq!(p.log_limit, 1 << 30, "1 GiB per session log");
+    assert_eq!(p.notify, None);
     let s = &p.sessions[0];
+    assert_eq!(s.agent, AgentKind::None);
     assert_eq!(s.restart, RestartPolicy::Never);
     assert_eq!(s.max_restarts, 3);
     assert_eq!(s.backoff, Duration::from_secs(1));
@@ -545,9 +542,6 @@ fn bad_references() {
 
 #[test]
 fn checks_naming_unknown_sources() {
-    if stub_parser() {
-        return;
-    }
     // Gate check `leads.row_count` with no dataset `leads`: the position of `leads`.
     expect_err(
         &with_head(
@@ -585,9 +579,6 @@ fn checks_naming_unknown_sources() {
 
 #[test]
 fn check_parse_errors_point_into_the_string() {
-    if stub_parser() {
-        return;
-    }
     // The checks parser reports a byte offset; we add it to the string's position.
     let e = load_text(&with_head(
         "[[dataset]]\nname = \"d\"\npath = \"d.csv\"\nchecks = [\"exists\", \"row_count >< 5\"]\n",
@@ -695,6 +686,33 @@ fn bad_values() {
     );
     expect_err(&s("outputs = [\"data/[x\"]"), "6:18", &["bad glob"]);
     expect_err(&s("on_success = [\"\"]"), "6:15", &["empty command"]);
+    expect_err(
+        &s("timeout = \"0s\""),
+        "6:11",
+        &["`timeout` in session `a` must be more than 0"],
+    );
+    expect_err(
+        &s("backoff = \"0ms\""),
+        "6:11",
+        &["`backoff` in session `a` must be more than 0", "can spin"],
+    );
+    expect_err(
+        &with_head("[[probe]]\nname = \"p\"\ncommand = \"x\"\ntimeout = \"0m\"\n"),
+        "6:11",
+        &["`timeout` in probe `p` must be more than 0"],
+    );
+    expect_err(
+        &with_head(
+            "[[dataset]]\nname = \"d\"\npath = \"x.csv\"\nchecks = [\"min(day) between 2025-12-31 and 2025-01-01\", \"row_count between 10 and 1\"]\n",
+        ),
+        "6:21",
+        &["check `min(day) between 2025-12-31 and 2025-01-01` in dataset `d`: the range is empty"],
+    );
+    expect_err(
+        &s("agent = \"gpt\""),
+        "6:9",
+        &["`agent` in session `a` must be one of claude, codex, none, not `gpt`"],
+    );
 
     expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"  \"\n"),
@@ -737,6 +755,26 @@ fn bad_values() {
         &["`max_parallel` in [plan] must be at least 1, not 0"],
     );
     expect_err(
+        "[plan]\nname = \"t\"\nlog_limit = \"1TB\"\n",
+        "3:13",
+        &["`log_limit` in [plan]: bad size `1TB`: unknown unit `TB`"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nlog_limit = \"0B\"\n",
+        "3:13",
+        &["`log_limit` in [plan] must be more than 0"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nlog_limit = 1000\n",
+        "3:13",
+        &["`log_limit` in [plan] must be a string"],
+    );
+    expect_err(
+        "[plan]\nname = \"t\"\nnotify = \" \"\n",
+        "3:10",
+        &["`notify` in [plan] is empty"],
+    );
+    expect_err(
         "[plan]\nname = \"t\"\nshell = \"\"\n",
         "3:9",
         &["`shell` in [plan] must not be empty"],
@@ -771,6 +809,16 @@ fn missing_paths() {
         &["`cwd` in session `a`: directory `no-such-dir` does not exist"],
     );
     expect_err(
+        &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ncwd = \"full.toml\"\n"),
+        "6:7",
+        &["`cwd` in session `a`: `full.toml` is not a directory"],
+    );
+    expect_err(
+        &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ninput = \"full\"\n"),
+        "6:9",
+        &["`input` in session `a`: `full` is not a file"],
+    );
+    expect_err(
         &with_head("[[session]]\nname = \"a\"\ncommand = \"x\"\ninput = \"prompts/none.md\"\n"),
         "6:9",
         &["`input` in session `a`: file `prompts/none.md` does not exist"],
@@ -799,22 +847,47 @@ fn missing_paths() {
 
 #[test]
 fn variables() {
-    let text = "[plan]\nname = \"v {{x}} {a}\"\n[vars]\na = \"1\"\nb = \"{literal}\"\n\
+    let text = "[plan]\nname = \"v {{x}} {a}\"\n[vars]\nb = \"{a}-{{literal}}\"\na = \"1\"\n\
                 [[session]]\nname = \"s{a}\"\ncommand = \"echo {b} {{b}}\"\nenv = { K = \"{a}\" }\n";
     let p = load_text(text).unwrap();
     assert_eq!(p.name, "v {x} 1");
     assert_eq!(p.sessions[0].name, "s1", "names are substituted too");
     assert_eq!(
         p.sessions[0].command.display(),
-        "echo {literal} {b}",
-        "[vars] values are literal"
+        "echo 1-{literal} {b}",
+        "[vars] values use other variables, in any order"
     );
+    assert_eq!(p.vars["b"], "1-{literal}");
     assert_eq!(p.sessions[0].env["K"], "1");
 
     let cli = vars(&[("a", "2"), ("new", "n")]);
     let p = plan::load_str(text, &plans_dir().join("bad.toml"), &cli).unwrap();
     assert_eq!(p.name, "v {x} 2", "the command line wins");
+    assert_eq!(p.vars["b"], "2-{literal}", "...also inside [vars] values");
     assert_eq!(p.vars["new"], "n");
+    let cli = vars(&[("b", "{a}")]);
+    let p = plan::load_str(text, &plans_dir().join("bad.toml"), &cli).unwrap();
+    assert_eq!(p.vars["b"], "{a}", "--var values are literal");
+
+    // Loops name their path, at the reference that closes them.
+    expect_err(
+        &with_head("[vars]\na = \"x{b}\"\nb = \"{c}\"\nc = \"{a}\"\n"),
+        "6:6",
+        &["variable loop in [vars]: a -> b -> c -> a"],
+    );
+    expect_err(
+        &with_head("[vars]\na = \"{a}\"\n"),
+        "4:6",
+        &["variable `a` in [vars] uses itself"],
+    );
+    expect_err(
+        &with_head("[vars]\na = \"{b}\"\nb = \"{nope}\"\n"),
+        "5:6",
+        &[
+            "unknown variable `{nope}` in `b` of [vars]",
+            "defined: a, b",
+        ],
+    );
 
     // Unknown variable: at its `{`, even after an escape.
     expect_err(
@@ -881,9 +954,6 @@ fn waves_of_a_diamond() {
 
 #[test]
 fn waves_of_rag_mmm() {
-    if stub_parser() {
-        return;
-    }
     let p = fixture("rag-mmm.toml", &[]);
     assert_eq!(
         names(&p, &schedule::waves(&p)),
@@ -919,9 +989,6 @@ fn waves_of_rag_mmm() {
 
 #[test]
 fn describe_the_full_plan() {
-    if stub_parser() {
-        return;
-    }
     let p = fixture("full.toml", &[]);
     let d = schedule::describe(&p);
     for line in [
@@ -934,6 +1001,10 @@ fn describe_the_full_plan() {
         "risk_latency  $ ./bench/risk.sh --days 90  (timeout 2m00s, 2 checks)",
         "gate-1  datasets dealers; probes risk_latency; 1 own check; manual approval; CONDITIONAL lets dependents start",
         "worktree feature/review",
+        "agent claude]",
+        "agent codex]",
+        "logs      at most 512.0 MiB per session (log_limit)",
+        "notify    $ notify-send sim \"$FLIGHTDECK_MESSAGE\"",
     ] {
         assert!(d.contains(line), "missing {line:?} in:\n{d}");
     }
@@ -956,4 +1027,153 @@ fn a_missing_root_is_made_by_the_run() {
         p.root.display()
     );
     assert!(p.records.starts_with(&p.root));
+}
+
+// ---- bad plans through the real binary ---------------------------------------------------
+
+mod common;
+
+/// Run the real `flightdeck` with a deadline: (exit code, stdout, stderr).
+fn flightdeck(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_flightdeck"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let out = common::wait_with_deadline(child, Duration::from_secs(30));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `validate` a plan written into a fresh directory: (exit code, stdout, stderr).
+fn validate(plan: &[u8], extra: &[&str]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("plan.toml"), plan).unwrap();
+    let mut args = vec!["validate", "plan.toml"];
+    args.extend(extra);
+    flightdeck(dir.path(), &args)
+}
+
+/// A plan error: exit 2 and `plan.toml:LINE:COL: ` followed by `needle` on stderr.
+#[track_caller]
+fn rejected(plan: &str, line_col: &str, needle: &str) {
+    let (code, _, err) = validate(plan.as_bytes(), &[]);
+    assert_eq!(code, 2, "expected exit 2; stderr: {err}");
+    assert!(
+        err.contains(&format!("plan.toml:{line_col}: ")) && err.contains(needle),
+        "expected plan.toml:{line_col} and {needle:?} in: {err}"
+    );
+}
+
+const ONE_SESSION: &str = "[plan]\nname = \"t\"\n[[session]]\nname = \"a\"\ncommand = \"true\"\n";
+
+#[test]
+fn binary_rejects_zero_timeout_and_backoff() {
+    rejected(
+        &format!("{ONE_SESSION}timeout = \"0s\"\n"),
+        "6:11",
+        "`timeout` in session `a` must be more than 0",
+    );
+    rejected(
+        &format!("{ONE_SESSION}restart = \"always\"\nbackoff = \"0s\"\n"),
+        "7:11",
+        "`backoff` in session `a` must be more than 0",
+    );
+}
+
+#[test]
+fn binary_expands_vars_in_vars_and_names_a_loop() {
+    let plan = "[plan]\nname = \"t\"\n[vars]\ngreeting = \"hello {who}\"\nwho = \"world\"\n\
+                [[session]]\nname = \"a\"\ncommand = \"echo {greeting}\"\n";
+    let (code, out, err) = validate(plan.as_bytes(), &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("$ echo hello world"), "{out}");
+    let (code, out, err) = validate(plan.as_bytes(), &["--var", "who={x}"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("$ echo hello {x}"),
+        "--var values are literal: {out}"
+    );
+    rejected(
+        "[plan]\nname = \"t\"\n[vars]\na = \"{b}\"\nb = \"<{a}>\"\n",
+        "5:7",
+        "variable loop in [vars]: a -> b -> a",
+    );
+}
+
+#[test]
+fn binary_refuses_max_parallel_zero_before_starting() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "[plan]\nname = \"t\"\n[[session]]\nname = \"a\"\ncommand = \"touch started\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = flightdeck(
+        dir.path(),
+        &["run", "plan.toml", "--no-tui", "--max-parallel", "0"],
+    );
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--max-parallel") && err.contains("at least 1"),
+        "{err}"
+    );
+    assert!(!dir.path().join("started").exists(), "nothing was started");
+    assert!(
+        !dir.path().join(".flightdeck").exists(),
+        "no run was recorded"
+    );
+}
+
+#[test]
+fn binary_positions_bytes_that_are_not_utf8() {
+    let (code, _, err) = validate(b"[plan]\nname = \"caf\xe9\"\n", &[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("plan.toml:2:12: the plan is not UTF-8 text: byte 0xe9"),
+        "{err}"
+    );
+}
+
+#[test]
+fn binary_says_a_cwd_that_is_a_file_is_not_a_directory() {
+    rejected(
+        &format!("{ONE_SESSION}cwd = \"plan.toml\"\n"),
+        "6:7",
+        "`cwd` in session `a`: `plan.toml` is not a directory",
+    );
+}
+
+#[test]
+fn binary_rejects_an_empty_between_range() {
+    rejected(
+        "[plan]\nname = \"t\"\n[[dataset]]\nname = \"d\"\npath = \"d.csv\"\n\
+         checks = [\"row_count between 10 and 1\"]\n",
+        "6:22",
+        "check `row_count between 10 and 1` in dataset `d`: the range is empty",
+    );
+}
+
+#[test]
+fn binary_check_says_the_root_does_not_exist_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("plan.toml"),
+        "[plan]\nname = \"t\"\nroot = \"work\"\n[[probe]]\nname = \"p\"\ncommand = \"true\"\n\
+         checks = [\"exit_code = 0\"]\n",
+    )
+    .unwrap();
+    let (code, _, err) = flightdeck(dir.path(), &["check", "plan.toml"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("work does not exist yet (a run creates it)"),
+        "{err}"
+    );
+    assert!(!err.contains("cannot start"), "{err}");
 }

@@ -5,7 +5,16 @@
 //! names are resolved to indices, `{vars}` are substituted, paths are absolute,
 //! checks are parsed.
 
+mod check_refs;
+mod dataset;
+mod gate;
+mod graph;
 mod load;
+mod probe;
+mod reader;
+mod session;
+mod settings;
+mod vars;
 
 pub use load::{load, load_str};
 
@@ -57,6 +66,11 @@ pub struct Plan {
     pub max_parallel: Option<usize>,
     /// `string` commands run as `<shell> -c "<command>"`; split on whitespace.
     pub shell: Vec<String>,
+    /// Bytes a session's log may hold before its middle is dropped (`log_limit`).
+    pub log_limit: u64,
+    /// Command run (in root, with the plan's shell) when a session needs the user, a
+    /// gate awaits approval, or the run finishes (`notify`).
+    pub notify: Option<String>,
     /// Final variables (plan `[vars]` overridden by `--var`).
     pub vars: BTreeMap<String, String>,
     pub ui: UiConfig,
@@ -97,6 +111,33 @@ impl CommandSpec {
         match self {
             CommandSpec::Shell(s) => s.clone(),
             CommandSpec::Argv(v) => v.join(" "),
+        }
+    }
+}
+
+/// `log_limit` when the plan sets none: 1 GiB per session log.
+pub const DEFAULT_LOG_LIMIT: u64 = 1 << 30;
+
+/// The agent CLI a session runs (`agent`): it chooses the built-in needs-input and busy
+/// patterns and the hooks flightdeck installs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AgentKind {
+    /// Any other program: no built-in patterns or hooks.
+    #[default]
+    None,
+    /// Claude Code.
+    Claude,
+    /// OpenAI Codex CLI.
+    Codex,
+}
+
+impl AgentKind {
+    /// The name as plans write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentKind::None => "none",
+            AgentKind::Claude => "claude",
+            AgentKind::Codex => "codex",
         }
     }
 }
@@ -167,6 +208,7 @@ pub struct SessionSpec {
     pub attention: Option<Regex>,
     pub quiet_after: Duration,
     pub on_success: Vec<String>,
+    pub agent: AgentKind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -277,7 +319,7 @@ impl Plan {
         let g = &self.gates[gate];
         let mut out = g.datasets.clone();
         for c in &g.checks {
-            for src in load::check_sources(&c.check) {
+            for src in graph::check_sources(&c.check) {
                 if let Some(d) = self.dataset_index(src)
                     && !out.contains(&d)
                 {

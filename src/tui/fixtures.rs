@@ -46,6 +46,8 @@ pub fn plan(name: &str, sessions: &[S], gates: &[G], columns: Option<u16>) -> Pl
         records: root.join(".flightdeck/runs"),
         max_parallel: None,
         shell: vec!["sh".into()],
+        log_limit: 1 << 30,
+        notify: None,
         vars: BTreeMap::new(),
         ui: UiConfig { columns },
         sessions: sessions
@@ -72,6 +74,7 @@ pub fn plan(name: &str, sessions: &[S], gates: &[G], columns: Option<u16>) -> Pl
                 worktree: None,
                 attention: None,
                 quiet_after: Duration::from_secs(60),
+                agent: Default::default(),
                 on_success: Vec::new(),
             })
             .collect(),
