@@ -520,7 +520,7 @@ fn nulls_in_every_position_required_and_optional() {
         "sum(none) = 0".to_string(),
         "min(opt) = 1".to_string(),
         format!("max(opt) = {}", n - 2),
-        format!("distinct_count(text) = 3"),
+        "distinct_count(text) = 3".to_string(),
     ];
     let checks = strs(&checks);
     let r = check(

@@ -364,15 +364,13 @@ fn read_groups(
     for (g, r) in results.into_iter().flatten() {
         done[g] = Some(r);
     }
-    if let Some(e) = done.iter_mut().find_map(|r| match r {
-        Some(Err(_)) => r.take(),
-        _ => None,
-    }) {
-        return Err(e.err().expect("an error"));
+    // Row groups not read were stopped by another's error: that error is the answer.
+    let mut accs = vec![];
+    for r in done.into_iter().flatten() {
+        accs.push(r?);
     }
     let mut total = Acc::new(ctx.need);
-    for (g, r) in done.into_iter().enumerate() {
-        let mut acc = r.expect("every row group was read").ok().expect("no error");
+    for (g, mut acc) in accs.into_iter().enumerate() {
         acc.shift(group_rows[..g].iter().sum());
         total.merge(acc);
     }
