@@ -232,14 +232,13 @@ fn completions_into_a_closed_pipe_end_quietly() {
     assert!(out.status.success(), "{:?}: {stderr}", out.status);
 }
 
-#[test]
-fn every_subcommand_has_help_with_an_example() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = flightdeck(dir.path(), &["--help"]);
+/// The subcommands `flightdeck --help` lists (hidden ones and `help` left out).
+fn subcommands(dir: &Path) -> Vec<String> {
+    let out = flightdeck(dir, &["--help"]);
     assert!(out.status.success());
     let help = text(&out.stdout);
-    // The subcommands, as `--help` lists them: two spaces, the name, then its summary.
-    let subcommands: Vec<String> = help
+    // Each as `--help` lists it: two spaces, the name, then its summary.
+    let names: Vec<String> = help
         .split("Commands:")
         .nth(1)
         .expect("a Commands: section")
@@ -249,9 +248,15 @@ fn every_subcommand_has_help_with_an_example() {
         .filter_map(|line| line.split_whitespace().next().map(String::from))
         .filter(|name| name != "help")
         .collect();
-    assert!(subcommands.len() >= 6, "{help}");
-    for subcommand in &subcommands {
-        let out = flightdeck(dir.path(), &[subcommand, "--help"]);
+    assert!(names.len() >= 6, "{help}");
+    names
+}
+
+#[test]
+fn every_subcommand_has_help_with_an_example() {
+    let dir = tempfile::tempdir().unwrap();
+    for subcommand in subcommands(dir.path()) {
+        let out = flightdeck(dir.path(), &[&subcommand, "--help"]);
         assert!(out.status.success(), "{subcommand} --help");
         let help = text(&out.stdout);
         assert!(
@@ -259,6 +264,38 @@ fn every_subcommand_has_help_with_an_example() {
             "`flightdeck {subcommand} --help` has no example:\n{help}"
         );
     }
+}
+
+/// docs/commands.md names every subcommand and every flag the binary has.
+#[test]
+fn the_command_reference_has_every_command_and_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference = std::fs::read_to_string(repo().join("docs/commands.md")).unwrap();
+    let mut missing = Vec::new();
+    for subcommand in subcommands(dir.path()) {
+        if !reference.contains(&format!("flightdeck {subcommand}")) {
+            missing.push(format!("flightdeck {subcommand}"));
+        }
+        let out = flightdeck(dir.path(), &[&subcommand, "--help"]);
+        let help = text(&out.stdout);
+        let options = help.split("Options:").nth(1).unwrap_or("");
+        for flag in options
+            .lines()
+            .skip(1)
+            .take_while(|line| line.starts_with("  "))
+            .flat_map(|line| line.split([' ', ',']))
+            .filter(|word| word.starts_with("--") && *word != "--help")
+        {
+            if !reference.contains(flag) {
+                missing.push(format!("flightdeck {subcommand} {flag}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "docs/commands.md does not mention: {}",
+        missing.join(", ")
+    );
 }
 
 #[test]
@@ -313,5 +350,64 @@ fn no_tracked_file_points_outside_the_repository() {
         hits.is_empty(),
         "point users at docs/ instead:\n{}",
         hits.join("\n")
+    );
+}
+
+/// The key tables of docs/control-room.md, from the control room's keymap: the same
+/// table drives the keys and the `?` help, so the docs cannot drift from either.
+fn key_tables() -> String {
+    use flightdeck::tui::keymap::{HELP_MODES, Mode, help_rows};
+    let mut out = String::new();
+    let modes = HELP_MODES
+        .iter()
+        .copied()
+        .chain([Mode::Input, Mode::Details]);
+    for mode in modes {
+        let title = mode.title();
+        let mut heading = title[..1].to_uppercase();
+        heading.push_str(&title[1..]);
+        out.push_str(&format!(
+            "\n### {heading}\n\n| key | what it does |\n|---|---|\n"
+        ));
+        for (label, help) in help_rows(mode) {
+            // Keys in code style; words that stand for keys (arrows, typing) as words.
+            let keys: Vec<String> = label
+                .split(" / ")
+                .map(|key| {
+                    let word =
+                        key.len() > 1 && key.chars().all(|c| c.is_ascii_lowercase() || c == ' ');
+                    if word {
+                        key.to_string()
+                    } else {
+                        format!("`{key}`")
+                    }
+                })
+                .collect();
+            out.push_str(&format!("| {} | {help} |\n", keys.join(" / ")));
+        }
+    }
+    out.push('\n');
+    out
+}
+
+#[test]
+fn the_control_room_page_lists_every_key() {
+    let path = repo().join("docs/control-room.md");
+    let page = std::fs::read_to_string(&path).unwrap();
+    let start = page.find("<!-- keys:").expect("a `<!-- keys:` marker");
+    let start = start + page[start..].find("-->").unwrap() + "-->".len();
+    let end = page
+        .find("<!-- end of keys -->")
+        .expect("an end-of-keys marker");
+    let tables = key_tables();
+    if std::env::var_os("FLIGHTDECK_BLESS").is_some() {
+        let page = format!("{}\n{}{}", &page[..start], tables, &page[end..]);
+        std::fs::write(&path, page).unwrap();
+        return;
+    }
+    assert!(
+        page[start..end].trim() == tables.trim(),
+        "docs/control-room.md lists other keys than the control room has; \
+         FLIGHTDECK_BLESS=1 cargo test --test docs writes them again:\n{tables}"
     );
 }

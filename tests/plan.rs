@@ -923,6 +923,32 @@ fn variables() {
     );
 }
 
+#[test]
+fn long_chains_of_variables_and_dependencies() {
+    // Walked with their own stacks: no overflow on a test thread's small stack.
+    let n = 10_000;
+    let mut text = String::from("[plan]\nname = \"{v0}\"\n[vars]\n");
+    for i in 0..n - 1 {
+        text.push_str(&format!("v{i} = \"{{v{}}}\"\n", i + 1));
+    }
+    text.push_str(&format!("v{} = \"end\"\n", n - 1));
+    for i in 0..n {
+        text.push_str(&format!(
+            "[[session]]\nname = \"s{i}\"\ncommand = \"true\"\n"
+        ));
+        text.push_str(&format!("after = [\"s{}\"]\n", (i + 1) % n));
+    }
+    let e = load_text(&text).unwrap_err().to_string();
+    assert!(
+        e.contains("dependency cycle: s0 -> s1 -> s2"),
+        "{}",
+        &e[..200]
+    );
+    assert!(e.contains("-> s9999 -> s0"), "{}", &e[e.len() - 200..]);
+    let p = load_text(text.split("[[session]]").next().unwrap()).unwrap();
+    assert_eq!(p.name, "end");
+}
+
 // ---- schedule --------------------------------------------------------------------------------
 
 fn names(p: &Plan, ws: &[Vec<Node>]) -> Vec<Vec<String>> {

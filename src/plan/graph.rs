@@ -166,47 +166,62 @@ impl Reader<'_> {
 
 /// The first cycle found, as edges, starting at the node defined first in the file.
 fn find_cycle<'e>(n: usize, edges: &'e [Edge], starts: &[usize]) -> Option<Vec<&'e Edge>> {
-    let mut adj: Vec<Vec<&Edge>> = vec![Vec::new(); n];
+    let mut adjacent: Vec<Vec<&Edge>> = vec![Vec::new(); n];
     for e in edges {
-        adj[e.from].push(e);
+        adjacent[e.from].push(e);
     }
-    fn dfs<'e>(
-        u: usize,
-        adj: &[Vec<&'e Edge>],
-        color: &mut [u8],
-        stack: &mut Vec<&'e Edge>,
-    ) -> Option<Vec<&'e Edge>> {
-        color[u] = 1;
-        for &e in &adj[u] {
-            stack.push(e);
-            if color[e.to] == 1 {
-                let from = stack.iter().rposition(|x| x.from == e.to).unwrap_or(0);
-                return Some(stack[from..].to_vec());
-            }
-            if color[e.to] == 0
-                && let Some(c) = dfs(e.to, adj, color, stack)
-            {
-                return Some(c);
-            }
-            stack.pop();
-        }
-        color[u] = 2;
-        None
-    }
-    let mut color = vec![0u8; n];
+    let mut visit = vec![Visit::Unseen; n];
     let mut order: Vec<usize> = (0..n).collect();
     order.sort_by_key(|&i| starts.get(i).copied().unwrap_or(usize::MAX));
-    for &s in &order {
-        if color[s] == 0 {
-            let mut stack = Vec::new();
-            if let Some(mut c) = dfs(s, &adj, &mut color, &mut stack) {
-                let first = (0..c.len())
-                    .min_by_key(|&i| starts.get(c[i].from).copied().unwrap_or(usize::MAX))
-                    .unwrap_or(0);
-                c.rotate_left(first);
-                return Some(c);
+    for &start in &order {
+        if visit[start] != Visit::Unseen {
+            continue;
+        }
+        // A depth-first walk with its own stack (a long chain cannot overflow the
+        // thread's): the nodes on the path, each with how many of its edges were
+        // tried, and the edges that lead along it.
+        let mut nodes: Vec<(usize, usize)> = vec![(start, 0)];
+        let mut path: Vec<&Edge> = Vec::new();
+        visit[start] = Visit::OnPath;
+        while let Some(&(node, next)) = nodes.last() {
+            let Some(&e) = adjacent[node].get(next) else {
+                visit[node] = Visit::Finished;
+                nodes.pop();
+                path.pop();
+                continue;
+            };
+            if let Some(last) = nodes.last_mut() {
+                last.1 += 1;
+            }
+            match visit[e.to] {
+                Visit::Finished => {}
+                Visit::Unseen => {
+                    visit[e.to] = Visit::OnPath;
+                    path.push(e);
+                    nodes.push((e.to, 0));
+                }
+                Visit::OnPath => {
+                    path.push(e);
+                    let from = path.iter().rposition(|x| x.from == e.to).unwrap_or(0);
+                    let mut cycle = path[from..].to_vec();
+                    let first = (0..cycle.len())
+                        .min_by_key(|&i| starts.get(cycle[i].from).copied().unwrap_or(usize::MAX))
+                        .unwrap_or(0);
+                    cycle.rotate_left(first);
+                    return Some(cycle);
+                }
             }
         }
     }
     None
+}
+
+/// Where the cycle search stands with a node.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Visit {
+    Unseen,
+    /// On the path being walked: an edge back to it closes a cycle.
+    OnPath,
+    /// Every path from it was walked without a cycle.
+    Finished,
 }

@@ -4,7 +4,7 @@
 
 use super::PlanError;
 use super::reader::{Reader, Table};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use toml::de::DeValue;
 
@@ -44,6 +44,14 @@ pub(super) struct Substituted {
     pub(super) segs: Vec<(usize, usize, bool)>,
 }
 
+/// A `[vars]` string not yet expanded.
+struct Pending {
+    name: String,
+    /// The decoded value, `{name}`s and all.
+    raw: String,
+    span: Range<usize>,
+}
+
 impl Reader<'_> {
     /// Fill `self.vars`. The command line wins and is taken literally (its braces are
     /// the user's); a `[vars]` string may use other variables, and a loop is an error.
@@ -52,21 +60,23 @@ impl Reader<'_> {
         table: Option<Table>,
         cli: &BTreeMap<String, String>,
     ) -> Result<(), PlanError> {
-        let mut done: Vec<String> = cli.keys().cloned().collect();
         self.vars = cli.clone();
-        // String values still to expand, in file order: (name, decoded text, span).
-        let mut pending: Vec<(String, String, Range<usize>)> = Vec::new();
+        // String values still to expand, in file order.
+        let mut pending: Vec<Pending> = Vec::new();
         for (k, _, val) in table.map(|t| t.entries()).unwrap_or_default() {
             if cli.contains_key(k) {
                 continue;
             }
             let text = match val.get_ref() {
                 DeValue::String(s) => {
-                    pending.push((k.to_string(), s.to_string(), val.span()));
+                    pending.push(Pending {
+                        name: k.to_string(),
+                        raw: s.to_string(),
+                        span: val.span(),
+                    });
                     s.to_string()
                 }
                 DeValue::Integer(_) | DeValue::Float(_) | DeValue::Boolean(_) => {
-                    done.push(k.to_string());
                     self.src[val.span()].to_string()
                 }
                 other => return Err(self.type_err(val, k, "[vars]", "a string", other)),
@@ -74,51 +84,73 @@ impl Reader<'_> {
             // Until expanded, a value stands for itself (so unknown-name errors list it).
             self.vars.insert(k.to_string(), text);
         }
-        for i in 0..pending.len() {
-            self.expand_var(i, &pending, &mut done, &mut Vec::new())?;
-        }
-        Ok(())
+        self.expand_vars(&pending)
     }
 
-    /// Expand `pending[i]` after the variables it uses; `chain` is the expansion under way.
-    pub(super) fn expand_var(
-        &mut self,
-        i: usize,
-        pending: &[(String, String, Range<usize>)],
-        done: &mut Vec<String>,
-        chain: &mut Vec<usize>,
-    ) -> Result<(), PlanError> {
-        let (name, raw, span) = &pending[i];
-        if done.contains(name) {
-            return Ok(());
-        }
-        chain.push(i);
-        for (used, offset) in var_references(raw) {
-            let Some(j) = pending.iter().position(|(n, _, _)| n == used) else {
-                continue; // unknown or literal: `subst` below says so or uses it
-            };
-            if let Some(from) = chain.iter().position(|&c| c == j) {
-                let mut path: Vec<&str> = chain[from..]
-                    .iter()
-                    .map(|&c| pending[c].0.as_str())
-                    .collect();
-                path.push(used);
-                let message = if path.len() == 2 {
-                    format!("variable `{name}` in [vars] uses itself")
-                } else {
-                    format!(
-                        "variable loop in [vars]: {} (each uses the next, so none has a value)",
-                        path.join(" -> ")
-                    )
-                };
-                return Err(self.err(self.src_offset(span, offset), message));
+    /// Expand every pending value after the pending values it uses: a depth-first walk
+    /// with its own stack (a long chain of variables cannot overflow the thread's).
+    fn expand_vars(&mut self, pending: &[Pending]) -> Result<(), PlanError> {
+        let index: HashMap<&str, usize> = pending
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.name.as_str(), i))
+            .collect();
+        // Per value, the pending values it uses: (index, offset of the `{`).
+        let uses: Vec<Vec<(usize, usize)>> = pending
+            .iter()
+            .map(|p| {
+                var_references(&p.raw)
+                    .into_iter()
+                    .filter_map(|(name, offset)| index.get(name).map(|&j| (j, offset)))
+                    .collect()
+            })
+            .collect();
+        let mut done = vec![false; pending.len()];
+        let mut on_chain = vec![false; pending.len()];
+        for first in 0..pending.len() {
+            if done[first] {
+                continue;
             }
-            self.expand_var(j, pending, done, chain)?;
+            // The expansion under way: (value, how many of its uses are handled).
+            let mut chain: Vec<(usize, usize)> = vec![(first, 0)];
+            on_chain[first] = true;
+            while let Some(&(i, next)) = chain.last() {
+                let Some(&(j, offset)) = uses[i].get(next) else {
+                    let p = &pending[i];
+                    let value = self.subst(&p.raw, p.span.clone(), &p.name, "[vars]")?.text;
+                    self.vars.insert(p.name.clone(), value);
+                    done[i] = true;
+                    on_chain[i] = false;
+                    chain.pop();
+                    continue;
+                };
+                if let Some(last) = chain.last_mut() {
+                    last.1 += 1;
+                }
+                if done[j] {
+                    continue;
+                }
+                if on_chain[j] {
+                    let from = chain.iter().position(|&(c, _)| c == j).unwrap_or(0);
+                    let mut path: Vec<&str> = chain[from..]
+                        .iter()
+                        .map(|&(c, _)| pending[c].name.as_str())
+                        .collect();
+                    path.push(&pending[j].name);
+                    let message = if path.len() == 2 {
+                        format!("variable `{}` in [vars] uses itself", pending[i].name)
+                    } else {
+                        format!(
+                            "variable loop in [vars]: {} (each uses the next, so none has a value)",
+                            path.join(" -> ")
+                        )
+                    };
+                    return Err(self.err(self.src_offset(&pending[i].span, offset), message));
+                }
+                on_chain[j] = true;
+                chain.push((j, 0));
+            }
         }
-        chain.pop();
-        let value = self.subst(raw, span.clone(), name, "[vars]")?.text;
-        self.vars.insert(name.clone(), value);
-        done.push(name.clone());
         Ok(())
     }
 

@@ -1,33 +1,36 @@
-//! The control room's state besides the run itself (focus, mode, zoom, dialogs) and
-//! what keys and mouse do. Commands for the engine are queued in `commands`; the
-//! event loop sends them. Everything here is testable without a terminal.
+//! One client's control room: focus, mode, zoom, views and dialogs, and what keys and
+//! mouse do. Keys are looked up in [`keymap`](super::keymap) and performed here (the
+//! grid) or in the module of their view (`panels`, `search`, `copy`). Commands for
+//! the engine are queued in `commands`, bytes for the client's own terminal (bell,
+//! clipboard) in `bell` and `terminal_out`; the driving loop takes them. Everything
+//! here is testable without a terminal.
 
+use super::copy::{CopyView, Drag};
+use super::keymap::{Action, lookup};
 use super::keys::{encode_key, encode_mouse, encode_paste, is_prefix};
-use super::layout::{Layout, compute};
+use super::layout::{Claim, Layout, LayoutInput, compute};
 use super::model::RunView;
 use super::pane::Screens;
+use super::panels::PanelsView;
+use super::search::SearchView;
 use crate::engine::{Command, Event, SessionState};
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
 use ratatui::layout::{Position, Rect};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    Normal,
-    /// Keys go to the focused session.
-    Input,
-}
+pub use super::keymap::Mode;
 
 pub struct App {
     pub view: RunView,
     pub screens: Arc<Screens>,
     pub focus: usize,
+    /// The view keys go to (overlays aside: `help`, `confirm_quit`).
     pub mode: Mode,
     pub zoom: bool,
     pub help: bool,
+    /// Lines the help overlay is scrolled by.
+    pub help_scroll: u16,
     pub confirm_quit: bool,
     /// Quit was sent; waiting for `RunFinished`.
     pub quitting: bool,
@@ -35,14 +38,28 @@ pub struct App {
     pub exit: bool,
     /// The terminal went away (SIGHUP, input closed): stop drawing.
     pub detached: bool,
+    /// The user asked to detach (`D`, or `d` in the quit dialog): the run goes on.
+    pub detach: bool,
     /// Ring the real terminal's bell at the next draw.
     pub bell: bool,
-    /// A short note on the status line, e.g. what a key did.
+    /// Bytes for the client's own terminal (the clipboard, OSC 52), written at the
+    /// next draw; never written to stdout from here.
+    pub terminal_out: Vec<u8>,
+    /// A short note on the status line, e.g. what a key did or why it could not.
     pub message: Option<(String, Instant)>,
     /// Commands for the engine, sent by the event loop.
     pub commands: Vec<Command>,
     /// The last layout drawn (for the mouse and arrow keys).
     pub layout: Layout,
+    pub panels: PanelsView,
+    pub search: Option<SearchView>,
+    /// The last search, for `n` / `N` after leaving it.
+    pub last_query: String,
+    /// The typed part of a name (`g`) and which match is picked.
+    pub goto: (String, usize),
+    pub copy: Option<CopyView>,
+    /// A mouse selection in progress.
+    pub drag: Option<Drag>,
     /// Just left input mode with Ctrl-a: a second Ctrl-a sends a literal one.
     after_prefix: bool,
 }
@@ -60,26 +77,74 @@ impl App {
             mode: Mode::Normal,
             zoom: false,
             help: false,
+            help_scroll: 0,
             confirm_quit: false,
             quitting: false,
             exit: false,
             detached: false,
+            detach: false,
             bell: false,
+            terminal_out: Vec::new(),
             message: None,
             commands: Vec::new(),
             layout: Layout::default(),
+            panels: PanelsView::default(),
+            search: None,
+            last_query: String::new(),
+            goto: (String::new(), 0),
+            copy: None,
+            drag: None,
             after_prefix: false,
         }
     }
 
-    fn say(&mut self, text: impl Into<String>, now: Instant) {
+    pub fn say(&mut self, text: impl Into<String>, now: Instant) {
         self.message = Some((text.into(), now));
+    }
+
+    /// The mode keys are looked up in, overlays first.
+    pub fn active_mode(&self) -> Mode {
+        if self.confirm_quit {
+            Mode::Quit
+        } else if self.help {
+            Mode::Help
+        } else {
+            self.mode
+        }
+    }
+
+    /// What the layout needs to know (it never sees `App`).
+    pub fn layout_input(&self) -> LayoutInput {
+        let v = &self.view;
+        let claims = (0..v.sessions.len())
+            .map(|i| {
+                let s = &v.sessions[i];
+                if s.excluded {
+                    Claim::Excluded
+                } else if v.needs_input(i) {
+                    Claim::NeedsInput
+                } else if matches!(s.state, SessionState::Running | SessionState::Restarting) {
+                    Claim::Running
+                } else if s.attempt > 0 {
+                    Claim::Ran
+                } else {
+                    Claim::NotStarted
+                }
+            })
+            .collect();
+        LayoutInput {
+            focus: self.focus,
+            zoom: self.zoom,
+            columns: v.plan.ui.columns,
+            claims,
+            panels: matches!(self.mode, Mode::Panels | Mode::Details),
+        }
     }
 
     /// Lay the screen out for `area` and bring every shown pane's emulator (and,
     /// through `Resize`, its PTY) to the size of its pane.
     pub fn prepare(&mut self, area: Rect) {
-        self.layout = compute(self, area);
+        self.layout = compute(&self.layout_input(), area);
         for p in &self.layout.panes {
             let (rows, cols) = (p.inner.height.max(1), p.inner.width.max(2));
             if p.session < self.screens.len() {
@@ -99,6 +164,8 @@ impl App {
             self.bell = true;
         }
         if let Event::RunFinished { .. } = ev {
+            // The verdict is the news now (a later key's answer still shows).
+            self.message = None;
             self.confirm_quit = false;
             if self.quitting {
                 self.exit = true;
@@ -130,7 +197,7 @@ impl App {
     }
 
     /// Sessions in focus order (plan order, leaving out those not in this run).
-    fn focusable(&self) -> Vec<usize> {
+    pub fn focusable(&self) -> Vec<usize> {
         (0..self.view.sessions.len())
             .filter(|&i| !self.view.sessions[i].excluded)
             .collect()
@@ -151,7 +218,7 @@ impl App {
     }
 
     /// Move focus to the nearest shown pane in a direction.
-    fn move_focus(&mut self, dx: i32, dy: i32) {
+    fn move_focus(&mut self, dx: i32, dy: i32, now: Instant) {
         let Some(cur) = self.layout.panes.iter().find(|p| p.session == self.focus) else {
             return;
         };
@@ -173,19 +240,29 @@ impl App {
                 best = Some((score, p.session));
             }
         }
-        if let Some((_, s)) = best {
-            self.focus = s;
+        match best {
+            Some((_, s)) => self.focus = s,
+            None => self.say("no pane in that direction (g goes to any session)", now),
         }
     }
 
-    fn name(&self, i: usize) -> &str {
+    pub fn name(&self, i: usize) -> &str {
         &self.view.plan.sessions[i].name
     }
 
     pub fn on_paste(&mut self, text: &str) {
-        if self.mode == Mode::Input {
-            let bracketed = self.screens.pane(self.focus).bracketed_paste();
-            self.send_input(encode_paste(text, bracketed));
+        match self.mode {
+            Mode::Input => {
+                let bracketed = self.screens.pane(self.focus).bracketed_paste();
+                self.send_input(encode_paste(text, bracketed));
+            }
+            Mode::Panels | Mode::SearchInput | Mode::GoTo => {
+                let now = Instant::now();
+                for c in text.chars().filter(|c| !c.is_control()) {
+                    self.type_char(c, now);
+                }
+            }
+            _ => {}
         }
     }
 
@@ -218,99 +295,245 @@ impl App {
             self.send_input(vec![0x01]);
             return;
         }
-        if self.confirm_quit {
-            match key.code {
-                KeyCode::Char('y') | KeyCode::Char('Y') => {
+        let mode = self.active_mode();
+        match lookup(mode, &key) {
+            Some(action) => self.perform(action, &key, now),
+            None if mode == Mode::Quit => {}
+            None => self.say(
+                format!("{} does nothing here (? lists the keys)", key_name(&key)),
+                now,
+            ),
+        }
+    }
+
+    /// Do what a key stands for in the active mode.
+    fn perform(&mut self, action: Action, key: &KeyEvent, now: Instant) {
+        match self.active_mode() {
+            Mode::Help => match action {
+                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Action::Down => self.help_scroll += 1,
+                _ => {
+                    self.help = false;
+                    self.help_scroll = 0;
+                }
+            },
+            Mode::Quit => match action {
+                Action::QuitConfirm => {
                     self.confirm_quit = false;
                     self.quit_now();
                 }
-                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
-                    self.confirm_quit = false
+                Action::QuitDetach => {
+                    self.confirm_quit = false;
+                    self.detach = true;
                 }
-                _ => {}
-            }
-            return;
+                _ => self.confirm_quit = false,
+            },
+            Mode::Panels | Mode::Details => self.panels_key(action, key, now),
+            Mode::SearchInput | Mode::Search => self.search_key(action, key, now),
+            Mode::Copy => self.copy_key(action, now),
+            Mode::GoTo => self.goto_key(action, key, now),
+            Mode::Normal | Mode::Input => self.grid_key(action, key, now),
         }
-        if self.help {
-            self.help = false;
-            return;
+    }
+
+    /// Typed text in the view that takes it.
+    pub fn type_char(&mut self, c: char, now: Instant) {
+        let key = KeyEvent::from(KeyCode::Char(c));
+        if let Some(a) = lookup(self.active_mode(), &key) {
+            self.perform(a, &key, now);
         }
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    }
+
+    /// The one line that says what to do once the run has finished.
+    pub fn finished_hint(&self) -> String {
+        format!(
+            "the run has finished: `flightdeck run {} --resume {}` runs what did not succeed",
+            self.view.plan.file.display(),
+            self.view.run_id
+        )
+    }
+
+    /// Keys of the grid (normal mode).
+    fn grid_key(&mut self, action: Action, key: &KeyEvent, now: Instant) {
         let f = self.focus;
-        match key.code {
-            KeyCode::Char('c') if ctrl => self.request_quit(),
-            KeyCode::Char('q') => self.request_quit(),
-            KeyCode::Char('?') => self.help = true,
-            KeyCode::Tab => self.cycle(true),
-            KeyCode::BackTab => self.cycle(false),
-            KeyCode::Left => self.move_focus(-1, 0),
-            KeyCode::Right => self.move_focus(1, 0),
-            KeyCode::Up => self.move_focus(0, -1),
-            KeyCode::Down => self.move_focus(0, 1),
-            KeyCode::Char(c @ '1'..='9') => {
+        let finished = self.view.finished.is_some();
+        let state = self.view.sessions.get(f).map(|s| s.state);
+        let name = self
+            .view
+            .plan
+            .sessions
+            .get(f)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        use Action as A;
+        match action {
+            A::Quit => self.request_quit(),
+            A::Detach => self.detach = true,
+            A::Help => self.help = true,
+            A::NextPane => self.cycle(true),
+            A::PreviousPane => self.cycle(false),
+            A::FocusLeft => self.move_focus(-1, 0, now),
+            A::FocusRight => self.move_focus(1, 0, now),
+            A::FocusUp => self.move_focus(0, -1, now),
+            A::FocusDown => self.move_focus(0, 1, now),
+            A::FocusNumber => {
+                let KeyCode::Char(c) = key.code else { return };
                 let n = c as usize - '0' as usize;
                 match self.view.plan.sessions.iter().position(|s| s.number == n) {
                     Some(i) if !self.view.sessions[i].excluded => self.focus = i,
-                    _ => self.say(format!("no session {n}"), now),
+                    Some(i) => self.say(format!("{} is not part of this run", self.name(i)), now),
+                    None => self.say(format!("no session {n}"), now),
                 }
             }
-            KeyCode::Enter => {
-                if self.view.finished.is_some() {
-                    self.say("the run has finished", now);
-                } else {
-                    self.mode = Mode::Input;
-                }
+            A::GoTo => {
+                self.mode = Mode::GoTo;
+                self.goto = (String::new(), 0);
             }
-            KeyCode::Char('z') => self.zoom = !self.zoom,
-            KeyCode::Char('r') => {
+            A::NextNeedsInput => self.next_needing_input(now),
+            A::EnterInput if finished => {
+                self.say("the run has finished: no session takes input", now)
+            }
+            A::EnterInput if state != Some(SessionState::Running) => self.say(
+                format!("{name} is not running: nothing to type to (s starts a pending one)"),
+                now,
+            ),
+            A::EnterInput => self.mode = Mode::Input,
+            A::LeaveInput => self.say("not in input mode (Enter enters it)", now),
+            A::Zoom => self.zoom = !self.zoom,
+            A::Restart | A::Stop | A::Start | A::Skip | A::MarkDone | A::Recheck if finished => {
+                let hint = self.finished_hint();
+                self.say(hint, now)
+            }
+            A::Restart if state == Some(SessionState::Pending) => {
+                self.say(format!("{name} has not started yet (s starts it now)"), now)
+            }
+            A::Restart => {
                 self.commands.push(Command::Restart(f));
-                self.say(format!("restart {}", self.name(f)), now);
+                self.say(format!("restart {name}"), now);
             }
-            KeyCode::Char('x') => {
+            A::Stop
+                if !matches!(
+                    state,
+                    Some(SessionState::Running | SessionState::Restarting)
+                ) =>
+            {
+                self.say(format!("{name} is not running (r restarts it)"), now)
+            }
+            A::Stop => {
                 self.commands.push(Command::Stop(f));
-                self.say(format!("stop {}", self.name(f)), now);
+                self.say(format!("stop {name}"), now);
             }
-            KeyCode::Char('s') => {
-                if self.view.sessions[f].state == SessionState::Pending {
-                    self.commands.push(Command::Start(f));
-                    self.say(format!("start {}", self.name(f)), now);
+            A::Start | A::Skip if state != Some(SessionState::Pending) => {
+                let hint = if action == A::Start {
+                    " (r restarts)"
                 } else {
-                    self.say(format!("{} is not pending (r restarts)", self.name(f)), now);
-                }
+                    ""
+                };
+                self.say(format!("{name} is not pending{hint}"), now)
             }
-            KeyCode::Char('S') => {
-                if self.view.sessions[f].state == SessionState::Pending {
-                    self.commands.push(Command::Skip(f));
-                    self.say(format!("skip {}", self.name(f)), now);
-                } else {
-                    self.say(format!("{} is not pending", self.name(f)), now);
-                }
+            A::Start => {
+                self.commands.push(Command::Start(f));
+                self.say(format!("start {name}"), now);
             }
-            KeyCode::Char('d') => {
+            A::Skip => {
+                self.commands.push(Command::Skip(f));
+                self.say(format!("skip {name}"), now);
+            }
+            A::MarkDone
+                if matches!(state, Some(SessionState::Succeeded | SessionState::Skipped)) =>
+            {
+                self.say(format!("{name} has already finished"), now)
+            }
+            A::MarkDone => {
                 self.commands.push(Command::MarkDone(f));
-                self.say(format!("mark {} done", self.name(f)), now);
+                self.say(format!("mark {name} done"), now);
             }
-            KeyCode::Char('a') => match self.view.gates_awaiting().first() {
+            A::Approve => match self.view.gates_awaiting().first() {
                 Some(&g) => {
                     self.commands.push(Command::Approve(g));
-                    let name = self.view.plan.gates[g].name.clone();
-                    self.say(format!("approve gate {name}"), now);
+                    let gate = self.view.plan.gates[g].name.clone();
+                    self.say(format!("approve gate {gate}"), now);
                 }
                 None => self.say("no gate awaits approval", now),
             },
-            KeyCode::Char('c') => {
+            A::Recheck => {
                 self.commands.push(Command::Recheck);
                 self.say("evaluating checks", now);
             }
-            KeyCode::PageUp => self.screens.pane(f).scroll_page(true),
-            KeyCode::PageDown => self.screens.pane(f).scroll_page(false),
-            KeyCode::Esc => self.screens.pane(f).scroll_to_bottom(),
+            A::ScrollBack | A::ScrollForward => {
+                let mut pane = self.screens.pane(f);
+                if pane.alt_screen() {
+                    drop(pane);
+                    self.say(
+                        format!("{name} runs a full-screen program: it has no scrollback"),
+                        now,
+                    );
+                } else {
+                    pane.scroll_page(action == A::ScrollBack);
+                }
+            }
+            A::Live => self.screens.pane(f).scroll_to_bottom(),
+            A::Panels => self.open_panels(),
+            A::Search => self.start_search(now),
+            A::SearchNext | A::SearchPrevious => self.resume_search(action == A::SearchNext, now),
+            A::Copy => self.start_copy(now),
             _ => {}
+        }
+    }
+
+    /// Focus the next session (after the focused one, in plan order) that needs input.
+    fn next_needing_input(&mut self, now: Instant) {
+        let n = self.view.sessions.len();
+        let next = (1..=n)
+            .map(|k| (self.focus + k) % n)
+            .find(|&i| self.view.needs_input(i));
+        match next {
+            Some(i) => self.focus = i,
+            None => self.say("no session needs input", now),
+        }
+    }
+
+    /// Sessions whose name contains the typed text (any case), in plan order.
+    pub fn goto_matches(&self) -> Vec<usize> {
+        let q = self.goto.0.to_lowercase();
+        self.focusable()
+            .into_iter()
+            .filter(|&i| self.name(i).to_lowercase().contains(&q))
+            .collect()
+    }
+
+    fn goto_key(&mut self, action: Action, key: &KeyEvent, now: Instant) {
+        match action {
+            Action::Type => {
+                if let KeyCode::Char(c) = key.code {
+                    self.goto.0.push(c);
+                    self.goto.1 = 0;
+                }
+            }
+            Action::Erase => {
+                self.goto.0.pop();
+                self.goto.1 = 0;
+            }
+            Action::Down => self.goto.1 += 1,
+            Action::Accept => {
+                let m = self.goto_matches();
+                if m.is_empty() {
+                    let q = self.goto.0.clone();
+                    self.say(format!("no session matches \"{q}\""), now);
+                    return;
+                }
+                self.focus = m[self.goto.1 % m.len()];
+                self.mode = Mode::Normal;
+            }
+            _ => self.mode = Mode::Normal,
         }
     }
 
     pub fn on_mouse(&mut self, m: MouseEvent) {
         let pos = Position::new(m.column, m.row);
+        if self.drag_mouse(&m) {
+            return;
+        }
         let hit = self
             .layout
             .panes
@@ -343,7 +566,10 @@ impl App {
             }
         }
         match m.kind {
-            MouseEventKind::Down(MouseButton::Left) => self.focus = s,
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = s;
+                self.start_drag(s, pos);
+            }
             MouseEventKind::ScrollUp | MouseEventKind::ScrollDown => {
                 let up = m.kind == MouseEventKind::ScrollUp;
                 let mut pane = self.screens.pane(s);
@@ -394,6 +620,24 @@ impl App {
         {
             self.message = None;
         }
+    }
+}
+
+/// A key as help writes it, for "does nothing here".
+fn key_name(key: &KeyEvent) -> String {
+    let base = match key.code {
+        KeyCode::Char(' ') => "Space".to_string(),
+        KeyCode::Char(c) => c.to_string(),
+        KeyCode::F(n) => format!("F{n}"),
+        other => format!("{other:?}"),
+    };
+    if key
+        .modifiers
+        .contains(crossterm::event::KeyModifiers::CONTROL)
+    {
+        format!("Ctrl-{base}")
+    } else {
+        base
     }
 }
 

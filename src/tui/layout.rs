@@ -1,7 +1,5 @@
 //! Where everything goes: the pane grid, the side panels, the status line.
 
-use super::app::App;
-use crate::engine::SessionState;
 use ratatui::layout::Rect;
 
 /// Smallest screen the control room draws on.
@@ -24,10 +22,12 @@ pub struct PaneRect {
 pub struct Layout {
     pub too_small: bool,
     pub panes: Vec<PaneRect>,
-    /// Sessions without a pane (listed on `hidden_line`).
+    /// Sessions without a pane (listed on `hidden_line`), needing input first.
     pub hidden: Vec<usize>,
     pub hidden_line: Option<Rect>,
     pub side: Option<Rect>,
+    /// The panels full screen (instead of the grid and side panels).
+    pub full: Option<Rect>,
     pub status: Rect,
 }
 
@@ -91,32 +91,42 @@ fn side_width(w: u16) -> u16 {
     (w * 3 / 10).clamp(36, 60)
 }
 
+/// How much a session deserves a pane, most first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Claim {
+    NeedsInput,
+    Running,
+    Ran,
+    NotStarted,
+    /// Not part of this run: never shown.
+    Excluded,
+}
+
+/// What the layout needs to know of the control room (a view model, so layout
+/// never depends on `App`).
+#[derive(Debug, Clone, Default)]
+pub struct LayoutInput {
+    pub focus: usize,
+    pub zoom: bool,
+    /// The plan's `[ui] columns`.
+    pub columns: Option<u16>,
+    /// One per session, in plan order.
+    pub claims: Vec<Claim>,
+    /// The panels full screen replace the grid.
+    pub panels: bool,
+}
+
 /// Which sessions get panes first: the focused one, those needing input, running
 /// ones, those that ran, then the rest; never sessions outside the run.
-fn priority(app: &App) -> Vec<usize> {
-    let v = &app.view;
-    let class = |i: usize| -> u8 {
-        let s = &v.sessions[i];
-        if i == app.focus {
-            0
-        } else if v.needs_input(i) {
-            1
-        } else if matches!(s.state, SessionState::Running | SessionState::Restarting) {
-            2
-        } else if s.attempt > 0 {
-            3
-        } else {
-            4
-        }
-    };
-    let mut order: Vec<usize> = (0..v.sessions.len())
-        .filter(|&i| !v.sessions[i].excluded)
+fn priority(input: &LayoutInput) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..input.claims.len())
+        .filter(|&i| input.claims[i] != Claim::Excluded)
         .collect();
-    order.sort_by_key(|&i| (class(i), i));
+    order.sort_by_key(|&i| (i != input.focus, input.claims[i], i));
     order
 }
 
-pub fn compute(app: &App, area: Rect) -> Layout {
+pub fn compute(input: &LayoutInput, area: Rect) -> Layout {
     let mut l = Layout::default();
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
         l.too_small = true;
@@ -124,22 +134,26 @@ pub fn compute(app: &App, area: Rect) -> Layout {
     }
     l.status = Rect::new(area.x, area.y + area.height - 1, area.width, 1);
     let body = Rect::new(area.x, area.y, area.width, area.height - 1);
+    if input.panels {
+        l.full = Some(body);
+        return l;
+    }
     let mut grid = body;
     if area.width >= PANELS_MIN_WIDTH {
         let sw = side_width(area.width);
         grid.width = body.width - sw;
         l.side = Some(Rect::new(body.x + grid.width, body.y, sw, body.height));
     }
-    let fixed = app.view.plan.ui.columns;
-    if app.zoom && !app.view.sessions.is_empty() {
+    let fixed = input.columns;
+    if input.zoom && !input.claims.is_empty() {
         l.panes.push(PaneRect {
-            session: app.focus,
+            session: input.focus,
             outer: grid,
             inner: inner(grid),
         });
         return l;
     }
-    let order = priority(app);
+    let order = priority(input);
     let mut shown = order.len();
     if !fits(shown, grid, fixed) {
         // Keep a line to list the sessions that get no pane.
@@ -151,8 +165,10 @@ pub fn compute(app: &App, area: Rect) -> Layout {
     }
     let mut chosen: Vec<usize> = order[..shown].to_vec();
     chosen.sort();
+    // The strip lists those that need input first.
     l.hidden = order[shown..].to_vec();
-    l.hidden.sort();
+    l.hidden
+        .sort_by_key(|&i| (input.claims[i] != Claim::NeedsInput, i));
     for (session, outer) in chosen.into_iter().zip(tile(shown, grid, fixed)) {
         l.panes.push(PaneRect {
             session,
@@ -165,14 +181,14 @@ pub fn compute(app: &App, area: Rect) -> Layout {
 
 /// The pane sizes (rows, cols) to start with, before anything runs: the layout the
 /// first screen will have.
-pub fn initial_sizes(app: &App, area: Rect) -> Vec<(u16, u16)> {
-    let l = compute(app, area);
+pub fn initial_sizes(input: &LayoutInput, area: Rect) -> Vec<(u16, u16)> {
+    let l = compute(input, area);
     let typical = l
         .panes
         .first()
         .map(|p| (p.inner.height.max(1), p.inner.width.max(2)))
         .unwrap_or((24, 80));
-    (0..app.view.sessions.len())
+    (0..input.claims.len())
         .map(|i| {
             l.panes
                 .iter()

@@ -8,12 +8,18 @@
 //! when something changed, at most ~60 times a second.
 
 pub mod app;
+pub mod copy;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod keymap;
 pub mod keys;
 pub mod layout;
 pub mod model;
 pub mod pane;
+pub mod panels;
+pub mod search;
+pub mod shorten;
+pub mod side;
 pub mod ui;
 
 use crate::engine::{Command, Event, RunHandle, RunOptions};
@@ -106,7 +112,7 @@ pub fn run(plan: Arc<Plan>, opts: RunOptions) -> anyhow::Result<i32> {
     let sizes = {
         let view = RunView::new(plan.clone(), String::new(), opts.only.as_deref(), now);
         let probe = App::new(view, Screens::new(&vec![(24, 80); plan.sessions.len()], 0));
-        layout::initial_sizes(&probe, Rect::new(0, 0, w, h))
+        layout::initial_sizes(&probe.layout_input(), Rect::new(0, 0, w, h))
     };
     let screens = Screens::new(&sizes, DEFAULT_SCROLLBACK);
     let mut opts = opts;
@@ -280,6 +286,10 @@ fn event_loop(
             }
             if std::mem::take(&mut app.bell) {
                 let _ = terminal.backend_mut().write_all(b"\x07");
+            }
+            let out = std::mem::take(&mut app.terminal_out);
+            if !out.is_empty() {
+                let _ = terminal.backend_mut().write_all(&out);
             }
             if terminal.draw(|f| ui::draw(f, app, now)).is_err() {
                 // The terminal is gone (hangup): stop everything, draw nothing more.

@@ -1,10 +1,11 @@
 //! What the control room knows of a run: the plan plus every engine event so far.
 
-use crate::checks::{CheckResult, CheckStatus};
+use crate::checks::{CheckResult, CheckStatus, Severity};
 use crate::engine::{Activity, Event, SessionState};
 use crate::gates::Verdict;
 use crate::plan::{Approval, DepKind, DepTarget, Plan};
 use std::collections::{HashMap, VecDeque};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -350,18 +351,113 @@ impl RunView {
         }
     }
 
-    /// Counts of check results by status (pass, fail incl. error, pending).
-    pub fn check_counts(&self) -> (usize, usize, usize) {
-        let mut c = (0, 0, 0);
+    /// Counts of check results by status. A failure while its owner still runs is
+    /// provisional, not a failure.
+    pub fn check_counts(&self) -> CheckCounts {
+        let mut c = CheckCounts::default();
         for v in &self.checks {
             match v.result.status {
-                CheckStatus::Pass => c.0 += 1,
-                CheckStatus::Fail | CheckStatus::Error => c.1 += 1,
-                CheckStatus::Pending => c.2 += 1,
+                CheckStatus::Pass => c.pass += 1,
+                CheckStatus::Fail | CheckStatus::Error if v.result.provisional => {
+                    c.provisional += 1
+                }
+                CheckStatus::Fail | CheckStatus::Error => c.fail += 1,
+                CheckStatus::Pending => c.pending += 1,
             }
         }
         c
     }
+
+    /// Where a session's log is (every attempt, every byte).
+    pub fn log_path(&self, i: usize) -> PathBuf {
+        self.plan
+            .records
+            .join(&self.run_id)
+            .join("logs")
+            .join(format!("{}.log", self.plan.sessions[i].name))
+    }
+
+    /// The results (indices into `checks`) a gate's verdict is made of: its
+    /// datasets', its probes' and its own checks.
+    pub fn gate_checks(&self, g: usize) -> Vec<usize> {
+        let spec = &self.plan.gates[g];
+        let sources: Vec<&str> = spec
+            .datasets
+            .iter()
+            .map(|&d| self.plan.datasets[d].name.as_str())
+            .chain(
+                spec.probes
+                    .iter()
+                    .map(|&p| self.plan.probes[p].name.as_str()),
+            )
+            .chain([spec.name.as_str()])
+            .collect();
+        (0..self.checks.len())
+            .filter(|&k| sources.contains(&self.checks[k].result.source.as_str()))
+            .collect()
+    }
+
+    /// Why a gate is where it is, in a few words.
+    pub fn gate_reason(&self, g: usize) -> String {
+        let spec = &self.plan.gates[g];
+        let checks = self.gate_checks(g);
+        let not_passing = |sev: Option<Severity>| -> Vec<String> {
+            checks
+                .iter()
+                .map(|&k| &self.checks[k].result)
+                .filter(|r| matches!(r.status, CheckStatus::Fail | CheckStatus::Error))
+                .filter(|r| sev.is_none_or(|s| r.severity == s))
+                .map(|r| format!("{}: {}", r.source, r.check))
+                .collect()
+        };
+        let list = |v: Vec<String>| -> String {
+            let n = v.len();
+            let noun = if n == 1 { "check fails" } else { "checks fail" };
+            format!("{n} {noun}: {}", v.join("; "))
+        };
+        match self.gates[g].verdict {
+            Some(Verdict::Pass) => "every check passes".into(),
+            Some(Verdict::Conditional) => format!("warn only: {}", list(not_passing(None))),
+            Some(Verdict::Fail) => list(not_passing(Some(Severity::Error))),
+            Some(Verdict::Blocked) => {
+                let failed: Vec<&str> = spec
+                    .after
+                    .iter()
+                    .filter(|d| !self.dep_met(d.target, d.kind))
+                    .map(|d| d.raw.as_str())
+                    .collect();
+                format!("a dependency cannot be met: {}", failed.join(", "))
+            }
+            Some(Verdict::Waiting) | None => {
+                let unmet: Vec<&str> = spec
+                    .after
+                    .iter()
+                    .filter(|d| !self.dep_met(d.target, d.kind))
+                    .map(|d| d.raw.as_str())
+                    .collect();
+                let pending = checks
+                    .iter()
+                    .filter(|&&k| self.checks[k].result.status == CheckStatus::Pending)
+                    .count();
+                if !unmet.is_empty() {
+                    format!("waits for {}", unmet.join(", "))
+                } else if pending > 0 {
+                    format!("waits for {pending} pending checks")
+                } else {
+                    "waits to be evaluated".into()
+                }
+            }
+        }
+    }
+}
+
+/// Check results by status; `provisional`: failing while the owner still runs.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CheckCounts {
+    pub pass: usize,
+    pub fail: usize,
+    pub pending: usize,
+    pub provisional: usize,
 }
 
 /// `3s`, `4m05s`, `2h03m`.
@@ -500,7 +596,13 @@ mod tests {
         v.apply(&r(CheckStatus::Pending), t);
         v.apply(&r(CheckStatus::Pass), t);
         assert_eq!(v.checks.len(), 1);
-        assert_eq!(v.check_counts(), (1, 0, 0));
+        assert_eq!(
+            v.check_counts(),
+            CheckCounts {
+                pass: 1,
+                ..Default::default()
+            }
+        );
         for p in ["x", "y", "x"] {
             v.apply(&Event::FileChanged { path: p.into() }, t);
         }

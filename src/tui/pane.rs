@@ -21,8 +21,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
-/// Lines of scrollback kept per pane.
-pub const DEFAULT_SCROLLBACK: usize = 10_000;
+/// Lines of scrollback kept per pane (as tmux does). Older output stays searchable
+/// in the session's log (`/`), so memory stays small for long sessions.
+pub const DEFAULT_SCROLLBACK: usize = 2_000;
+
+/// Fed to the terminal when a new attempt starts: the old attempt's modes (alternate
+/// screen, scroll region, colours, mouse, keypad, bracketed paste, hidden cursor) end,
+/// its text stays above.
+const NEW_ATTEMPT: &[u8] = b"\x1b[?1049l\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l";
 
 /// The longest OSC string passed to the parser; the rest of an overlong one is dropped
 /// (vte buffers OSC strings without limit when built with `std`).
@@ -152,7 +158,6 @@ pub struct Pane {
     listener: Listener,
     osc: OscCap,
     size: Size,
-    scrollback: usize,
     /// Attempt this terminal belongs to (0: nothing started yet).
     pub attempt: u32,
 }
@@ -179,14 +184,20 @@ impl Pane {
             listener,
             osc: OscCap::default(),
             size,
-            scrollback,
             attempt: 0,
         }
     }
 
-    /// A fresh terminal (new attempt), same size.
-    pub fn reset(&mut self, attempt: u32) {
-        *self = Pane::new(self.size.rows, self.size.cols, self.scrollback);
+    /// A new attempt: the terminal's modes are reset, earlier attempts stay visible
+    /// above (the session writes the separator line that names the attempt).
+    pub fn new_attempt(&mut self, attempt: u32) {
+        self.parser = Processor::new();
+        self.osc = OscCap::default();
+        self.parser.advance(&mut self.term, NEW_ATTEMPT);
+        if self.term.grid().cursor.point.column.0 > 0 {
+            self.parser.advance(&mut self.term, b"\r\n");
+        }
+        self.replies();
         self.attempt = attempt;
     }
 
@@ -311,6 +322,29 @@ impl Pane {
             s.push(cell.c);
         }
         s.trim_end().to_string()
+    }
+
+    /// Scrollback and screen as text, oldest line first, trailing blank rows left out.
+    pub fn text_lines(&self) -> Vec<String> {
+        let grid = self.term.grid();
+        let history = grid.history_size() as i32;
+        let mut out: Vec<String> = (-history..self.size.rows as i32)
+            .map(|l| {
+                let row = &grid[Line(l)];
+                let mut s = String::new();
+                for c in 0..self.size.cols as usize {
+                    let cell = &row[Column(c)];
+                    if !cell.flags.contains(Flags::WIDE_CHAR_SPACER) {
+                        s.push(sanitize(cell.c));
+                    }
+                }
+                s.trim_end().to_string()
+            })
+            .collect();
+        while out.last().is_some_and(|l| l.is_empty()) {
+            out.pop();
+        }
+        out
     }
 
     /// The whole visible screen as text, one line per row.
@@ -601,7 +635,7 @@ impl Screens {
 impl OutputSink for Screens {
     fn started(&self, session: usize, attempt: u32) {
         if session < self.panes.len() {
-            self.pane(session).reset(attempt);
+            self.pane(session).new_attempt(attempt);
             self.mark_dirty();
         }
     }
@@ -798,7 +832,7 @@ mod tests {
     }
 
     #[test]
-    fn sink_resets_on_new_attempt_and_marks_dirty() {
+    fn sink_keeps_earlier_attempts_and_marks_dirty() {
         let s = Screens::new(&[(3, 10), (3, 10)], 100);
         assert!(s.take_dirty());
         let woke = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -811,8 +845,12 @@ mod tests {
         assert_eq!(woke.load(Ordering::SeqCst), 1);
         assert_eq!(s.pane(1).row_text(0), "abcdef");
         assert!(s.take_dirty());
+        s.output(1, b"\x1b[?1049h\x1b[?1hfull screen");
         s.started(1, 2);
-        assert_eq!(s.pane(1).row_text(0), "");
+        // The earlier attempt stays; its modes do not.
+        assert_eq!(s.pane(1).row_text(0), "abcdef");
+        assert!(!s.pane(1).alt_screen() && !s.pane(1).app_cursor());
+        assert_eq!(s.pane(1).cursor(), Some((1, 0)));
         assert_eq!(s.pane(1).attempt, 2);
         assert!(s.output(5, b"x").is_empty());
     }

@@ -1,11 +1,13 @@
-//! Drawing: panes, side panels, status line, help and quit dialogs.
+//! Drawing: panes (live, or the search and copy views of one), the strip of sessions
+//! without a pane, the status line, help and the quit dialog. Side panels are in
+//! `side`, the panels full screen in `panels`.
 
 use super::app::{App, Mode};
+use super::keymap::{HELP_MODES, help_rows};
 use super::layout::{Layout, MIN_HEIGHT, MIN_WIDTH, PaneRect};
 use super::model::{fmt_clock, fmt_duration};
-use crate::checks::{CheckStatus, Measured, Severity};
+use super::{copy, panels, shorten, side};
 use crate::engine::{Activity, SessionState};
-use crate::gates::Verdict;
 use ratatui::Frame;
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Alignment, Rect};
@@ -13,28 +15,6 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
 use std::time::Instant;
-
-/// Every key, for the help overlay (and the README).
-pub const KEYS: &[(&str, &str)] = &[
-    ("Tab / Shift-Tab", "next / previous pane"),
-    ("arrows", "move focus to the pane in that direction"),
-    ("1-9", "focus the session with that number"),
-    ("Enter", "input mode: keys go to the focused session"),
-    ("Ctrl-a", "leave input mode (Ctrl-a Ctrl-a sends Ctrl-a)"),
-    ("z", "zoom / unzoom the focused pane"),
-    ("r", "restart the focused session"),
-    ("x", "stop the focused session"),
-    ("s", "start the focused pending session now"),
-    ("S", "skip the focused pending session"),
-    ("d", "mark the focused session done"),
-    ("a", "approve the gate awaiting approval"),
-    ("c", "evaluate all checks now"),
-    ("PgUp / PgDn", "scroll back / forward in the focused pane"),
-    ("Esc", "back to live output"),
-    ("mouse", "click focuses a pane, the wheel scrolls back"),
-    ("?", "this help (any key closes it)"),
-    ("q", "quit (asks first while sessions run)"),
-];
 
 pub fn state_color(s: SessionState) -> Color {
     match s {
@@ -49,7 +29,7 @@ pub fn state_color(s: SessionState) -> Color {
     }
 }
 
-fn state_mark(s: SessionState) -> &'static str {
+pub fn state_mark(s: SessionState) -> &'static str {
     match s {
         SessionState::Pending => "·",
         SessionState::Running => "▶",
@@ -62,8 +42,8 @@ fn state_mark(s: SessionState) -> &'static str {
     }
 }
 
-const NEEDS_INPUT: Color = Color::LightRed;
-const FOCUS: Color = Color::LightCyan;
+pub const NEEDS_INPUT: Color = Color::LightRed;
+pub const FOCUS: Color = Color::LightCyan;
 
 pub fn draw(f: &mut Frame, app: &App, now: Instant) {
     let area = f.area();
@@ -88,18 +68,21 @@ pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant)
             );
         return;
     }
+    if let Some(full) = l.full {
+        panels::render(app, full, buf, now);
+    }
     for p in &l.panes {
         draw_pane(app, p, buf, now);
     }
     if let Some(r) = l.hidden_line {
         draw_hidden(app, &l.hidden, r, buf);
     }
-    if let Some(side) = l.side {
-        draw_side(app, side, buf, now);
+    if let Some(r) = l.side {
+        side::draw_side(app, r, buf, now);
     }
     draw_status(app, l.status, buf, now);
     if app.help {
-        draw_help(area, buf);
+        draw_help(app, area, buf);
     }
     if app.confirm_quit {
         draw_confirm(app, area, buf);
@@ -251,6 +234,20 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
             Style::default().fg(Color::Black).bg(Color::Yellow),
         ));
     }
+    // The search or copy view of this pane, if one is open.
+    let search = app.search.as_ref().filter(|x| x.session == i);
+    let copying = app.copy.as_ref().filter(|x| x.session == i);
+    let marked = Style::default()
+        .fg(Color::Black)
+        .bg(Color::LightYellow)
+        .add_modifier(Modifier::BOLD);
+    if let Some(x) = search {
+        bottom.clear();
+        bottom.push(Span::styled(x.summary(), marked));
+    } else if let Some(x) = copying {
+        bottom.clear();
+        bottom.push(Span::styled(x.summary(), marked));
+    }
     if focused && app.mode == Mode::Input {
         bottom.push(Span::styled(
             " INPUT · Ctrl-a leaves ",
@@ -267,6 +264,14 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
         .title(pane_title(app, i, now, p.outer.width))
         .title_bottom(Line::from(bottom).alignment(Alignment::Right));
     block.render(p.outer, buf);
+    if let Some(x) = search {
+        x.render(p.inner, buf);
+        return;
+    }
+    if let Some(x) = copying {
+        x.render(p.inner, buf);
+        return;
+    }
     if s.attempt == 0 && pane.attempt == 0 {
         // Nothing ran yet: say why.
         let waits = v.waits_for(i);
@@ -296,467 +301,138 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
         return;
     }
     pane.render(p.inner, buf, focused && s.state == SessionState::Running);
+    if let Some(d) = app.drag.filter(|d| d.session == i) {
+        copy::render_drag(&d, p.inner, buf);
+    }
 }
 
+/// The strip of sessions without a pane: number, name, state and activity, those
+/// needing input first; what does not fit is counted (`g` reaches every one).
 fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
-    let mut spans = vec![Span::styled(
-        format!(" {} more: ", hidden.len()),
-        Style::default().fg(Color::DarkGray),
-    )];
+    let dim = Style::default().fg(Color::DarkGray);
+    let mut spans = vec![Span::styled(format!(" {} more: ", hidden.len()), dim)];
+    let mut used = spans[0].width();
+    let room = r.width as usize;
     for (k, &i) in hidden.iter().enumerate() {
-        if k > 0 {
-            spans.push(Span::styled(" · ", Style::default().fg(Color::DarkGray)));
-        }
         let s = &app.view.sessions[i];
         let spec = &app.view.plan.sessions[i];
-        let mut st = Style::default().fg(state_color(s.state));
-        if app.view.needs_input(i) {
-            st = Style::default()
-                .fg(NEEDS_INPUT)
-                .add_modifier(Modifier::BOLD);
+        let needs = app.view.needs_input(i);
+        let what = if needs {
+            "▲ needs input"
+        } else {
+            match s.activity {
+                Some(a) if s.state == SessionState::Running => a.as_str(),
+                _ => s.state.as_str(),
+            }
+        };
+        let text = format!("{} {} {what}", spec.number, spec.name);
+        let left = hidden.len() - k - 1;
+        let tail = if left > 0 {
+            format!(" … +{left} (g)")
+        } else {
+            String::new()
+        };
+        if used + 3 + shorten::width(&text) + shorten::width(&tail) > room && k > 0 {
+            spans.push(Span::styled(
+                format!(" … +{} (g goes to any)", hidden.len() - k),
+                dim,
+            ));
+            break;
         }
-        spans.push(Span::styled(
-            format!("{} {} ({})", spec.number, spec.name, s.state.as_str()),
-            st,
-        ));
+        if k > 0 {
+            spans.push(Span::styled(" · ", dim));
+        }
+        let st = if needs {
+            Style::default()
+                .fg(NEEDS_INPUT)
+                .add_modifier(Modifier::BOLD)
+        } else {
+            Style::default().fg(state_color(s.state))
+        };
+        used += 3 + shorten::width(&text);
+        spans.push(Span::styled(text, st));
     }
     buf.set_line(r.x, r.y, &Line::from(spans), r.width);
 }
 
-fn panel<'a>(title: &'a str, extra: Option<Span<'a>>) -> Block<'a> {
-    let mut t = vec![Span::styled(
-        format!(" {title} "),
-        Style::default().add_modifier(Modifier::BOLD),
-    )];
-    if let Some(e) = extra {
-        t.push(e);
-        t.push(Span::raw(" "));
-    }
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(Color::DarkGray))
-        .title(Line::from(t))
+/// What the keys of a view are, on the status line.
+fn mode_hint(mode: Mode) -> Option<&'static str> {
+    Some(match mode {
+        Mode::Panels => "panels: type to filter · ↑↓ · Enter details · Esc back",
+        Mode::Details => "details: ↑↓ scroll · Esc back",
+        Mode::Copy => "copy: arrows move · Space selects · y copies · Y copies the line · Esc",
+        _ => return None,
+    })
 }
 
-fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
-    let v = &app.view;
-    let session_lines = session_lines(app, side.width.saturating_sub(2), now);
-    let gate_lines = gate_lines(app);
-    let file_lines = file_lines(app, now, side.width.saturating_sub(2));
-    let check_lines = check_lines(app, side.width.saturating_sub(2));
-    let h = side.height;
-    // Sessions and gates get what they need (within reason); checks the rest.
-    let s_h = (session_lines.len() as u16 + 2).min(h / 3).max(3);
-    let g_h = if v.plan.gates.is_empty() {
-        0
-    } else {
-        (gate_lines.len() as u16 + 2).min(h / 5).max(3)
-    };
-    let f_h = (file_lines.len().max(1) as u16 + 2).min(7);
-    let c_h = h.saturating_sub(s_h + g_h + f_h);
-    let mut y = side.y;
-    let mut section = |height: u16, block: Block, lines: Vec<Line<'static>>, buf: &mut Buffer| {
-        if height < 2 {
-            return;
-        }
-        let r = Rect::new(side.x, y, side.width, height);
-        let inner = block.inner(r);
-        block.render(r, buf);
-        Paragraph::new(lines).render(inner, buf);
-        y += height;
-    };
-    let counts = v
-        .counts()
-        .iter()
-        .map(|(st, n)| format!("{n} {}", st.as_str()))
-        .collect::<Vec<_>>()
-        .join(", ");
-    section(
-        s_h,
-        panel(
-            "Sessions",
-            Some(Span::styled(counts, Style::default().fg(Color::DarkGray))),
-        ),
-        session_lines,
-        buf,
-    );
-    if g_h > 0 {
-        let awaiting = v.gates_awaiting().len();
-        let extra = (awaiting > 0).then(|| {
-            Span::styled(
-                format!("{awaiting} awaiting approval (a) "),
-                Style::default()
-                    .fg(Color::Black)
-                    .bg(Color::Yellow)
-                    .add_modifier(Modifier::BOLD),
-            )
-        });
-        section(g_h, panel("Gates", extra), gate_lines, buf);
-    }
-    let (pass, fail, pending) = v.check_counts();
-    let extra = Span::styled(
-        format!("{pass} pass, {fail} fail, {pending} pending"),
-        Style::default().fg(Color::DarkGray),
-    );
-    section(c_h, panel("Checks", Some(extra)), check_lines, buf);
-    section(f_h, panel("Recent files", None), file_lines, buf);
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else if max == 0 {
-        String::new()
-    } else {
-        let mut t: String = s.chars().take(max - 1).collect();
-        t.push('…');
-        t
-    }
-}
-
-fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> {
-    let v = &app.view;
-    let mut out = Vec::new();
-    let mut last_phase: Option<&str> = None;
-    let has_phases = v.plan.sessions.iter().any(|s| s.phase.is_some());
-    for (i, spec) in v.plan.sessions.iter().enumerate() {
-        let s = &v.sessions[i];
-        if has_phases && spec.phase.as_deref() != last_phase {
-            last_phase = spec.phase.as_deref();
-            out.push(Line::from(Span::styled(
-                spec.phase.clone().unwrap_or_else(|| "(no phase)".into()),
-                Style::default()
-                    .fg(Color::Blue)
-                    .add_modifier(Modifier::BOLD),
-            )));
-        }
-        let focused = i == app.focus;
-        let mut spans = vec![Span::styled(
-            if focused { "›" } else { " " },
-            Style::default().fg(FOCUS),
-        )];
-        if s.excluded {
-            spans.push(Span::styled(
-                format!("{:>2} {} (not in this run)", spec.number, spec.name),
-                Style::default()
-                    .fg(Color::DarkGray)
-                    .add_modifier(Modifier::DIM),
-            ));
-            out.push(Line::from(spans));
-            continue;
-        }
-        spans.push(Span::styled(
-            format!("{:>2} ", spec.number),
-            Style::default().fg(Color::DarkGray),
-        ));
-        spans.push(Span::styled(
-            format!("{} ", state_mark(s.state)),
-            Style::default().fg(state_color(s.state)),
-        ));
-        let name_style = if focused {
-            Style::default().fg(FOCUS).add_modifier(Modifier::BOLD)
-        } else {
-            Style::default()
-        };
-        spans.push(Span::styled(spec.name.clone(), name_style));
-        spans.push(Span::raw(" "));
-        spans.push(Span::styled(
-            s.state.as_str(),
-            Style::default().fg(state_color(s.state)),
-        ));
-        match s.state {
-            SessionState::Failed | SessionState::Stopped => {
-                let why = match (&s.signal, s.exit_code) {
-                    (Some(sig), _) => format!(" ({sig})"),
-                    (None, Some(c)) => format!(" (exit {c})"),
-                    _ => String::new(),
-                };
-                spans.push(Span::styled(why, Style::default().fg(Color::DarkGray)));
+/// The line where a name or a query is typed (`g`, `/`).
+fn prompt_line(app: &App) -> Option<Line<'static>> {
+    let key = Style::default()
+        .fg(Color::Black)
+        .bg(Color::LightCyan)
+        .add_modifier(Modifier::BOLD);
+    let dim = Style::default().fg(Color::DarkGray);
+    match app.mode {
+        Mode::GoTo => {
+            let matches = app.goto_matches();
+            let pick = if matches.is_empty() {
+                0
+            } else {
+                app.goto.1 % matches.len()
+            };
+            let mut spans = vec![
+                Span::styled(" go to ", key),
+                Span::raw(format!(" {}▏ ", app.goto.0)),
+            ];
+            if matches.is_empty() {
+                spans.push(Span::styled(
+                    "no session matches",
+                    Style::default().fg(Color::Red),
+                ));
             }
-            SessionState::Restarting => {
-                if let Some(at) = s.restart_at {
-                    spans.push(Span::styled(
-                        format!(" in {}", fmt_duration(at.saturating_duration_since(now))),
-                        Style::default().fg(Color::DarkGray),
-                    ));
-                }
-            }
-            _ => {}
-        }
-        if s.attempt > 1 {
-            spans.push(Span::styled(
-                format!(" #{}", s.attempt),
-                Style::default().fg(Color::DarkGray),
-            ));
-        }
-        if v.needs_input(i) {
-            spans.push(Span::styled(
-                " ▲ needs input",
-                Style::default()
-                    .fg(NEEDS_INPUT)
-                    .add_modifier(Modifier::BOLD),
-            ));
-        } else if s.state == SessionState::Running && s.activity == Some(Activity::Quiet) {
-            spans.push(Span::styled(
-                " quiet",
-                Style::default()
-                    .fg(Color::Yellow)
-                    .add_modifier(Modifier::DIM),
-            ));
-        }
-        let waits = v.waits_for(i);
-        if !waits.is_empty() {
-            let text = waits
-                .iter()
-                .map(|w| w.raw.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            spans.push(Span::styled(
-                format!(" ← {text}"),
-                Style::default().fg(Color::DarkGray),
-            ));
-        }
-        let used: usize = spans.iter().map(|s| s.width()).sum();
-        if used > width as usize {
-            // Keep the line to the panel width by trimming the last span.
-            let last = spans.pop().unwrap_or_default();
-            let room = (width as usize).saturating_sub(used - last.width());
-            spans.push(Span::styled(truncate(&last.content, room), last.style));
-        }
-        out.push(Line::from(spans));
-    }
-    out
-}
-
-fn gate_lines(app: &App) -> Vec<Line<'static>> {
-    let v = &app.view;
-    v.plan
-        .gates
-        .iter()
-        .enumerate()
-        .map(|(g, spec)| {
-            let gv = &v.gates[g];
-            let (text, style) = if v.awaiting_approval(g) {
-                (
-                    format!(
-                        "{} — awaiting approval (a)",
-                        gv.verdict.map(|x| x.as_str()).unwrap_or("")
-                    ),
+            for (k, &i) in matches.iter().enumerate() {
+                let spec = &app.view.plan.sessions[i];
+                let st = if k == pick {
                     Style::default()
-                        .fg(Color::Black)
-                        .bg(Color::Yellow)
-                        .add_modifier(Modifier::BOLD),
-                )
-            } else {
-                match gv.verdict {
-                    None | Some(Verdict::Waiting) => {
-                        ("waiting".to_string(), Style::default().fg(Color::DarkGray))
-                    }
-                    Some(Verdict::Pass) => (
-                        if gv.approved {
-                            "PASS (approved)".into()
-                        } else {
-                            "PASS".into()
-                        },
-                        Style::default().fg(Color::Green),
-                    ),
-                    Some(Verdict::Conditional) => (
-                        if gv.approved {
-                            "CONDITIONAL (approved)".into()
-                        } else {
-                            "CONDITIONAL".into()
-                        },
-                        Style::default().fg(Color::Yellow),
-                    ),
-                    Some(Verdict::Fail) => ("FAIL".into(), Style::default().fg(Color::Red)),
-                    Some(Verdict::Blocked) => ("blocked".into(), Style::default().fg(Color::Red)),
-                }
-            };
-            let manual = if spec.approval == crate::plan::Approval::Manual {
-                " [manual]"
-            } else {
-                ""
-            };
-            Line::from(vec![
-                Span::styled(
-                    format!(" {}{manual} ", spec.name),
-                    Style::default().add_modifier(Modifier::BOLD),
-                ),
-                Span::styled(text, style),
-            ])
-        })
-        .collect()
-}
-
-/// The first number in an `expected` text (`2,000,000 ± 5%` → 2000000).
-fn expected_number(expected: &str) -> Option<f64> {
-    let cleaned: String = expected.chars().filter(|c| *c != ',').collect();
-    let start = cleaned.find(|c: char| c.is_ascii_digit() || c == '-')?;
-    let rest = &cleaned[start..];
-    let end = rest
-        .char_indices()
-        .skip(1)
-        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-        .map(|(i, _)| i)
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
-}
-
-fn fmt_number(x: f64) -> String {
-    if !x.is_finite() || x.abs() >= 1e15 {
-        return format!("{x}");
-    }
-    let frac = x.fract() != 0.0;
-    let text = if frac {
-        format!("{:.2}", x.abs())
-    } else {
-        format!("{}", x.abs() as i64)
-    };
-    let (int, rest) = text.split_at(text.find('.').unwrap_or(text.len()));
-    let mut out = String::new();
-    for (k, c) in int.chars().enumerate() {
-        if k > 0 && (int.len() - k) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out.push_str(rest);
-    if x < 0.0 { format!("-{out}") } else { out }
-}
-
-fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
-    let v = &app.view;
-    let mut out = Vec::new();
-    if v.checks.is_empty() {
-        out.push(Line::from(Span::styled(
-            " no results yet",
-            Style::default().fg(Color::DarkGray),
-        )));
-        return out;
-    }
-    // Failures first, then pending, then passes: what needs attention on top.
-    let mut order: Vec<usize> = (0..v.checks.len()).collect();
-    order.sort_by_key(|&k| match v.checks[k].result.status {
-        CheckStatus::Fail | CheckStatus::Error => 0,
-        CheckStatus::Pending => 1,
-        CheckStatus::Pass => 2,
-    });
-    for k in order {
-        let r = &v.checks[k].result;
-        let (mark, color) = match (r.status, r.severity) {
-            (CheckStatus::Pass, _) => ("✓", Color::Green),
-            (CheckStatus::Pending, _) => ("…", Color::DarkGray),
-            (_, Severity::Warn) => ("!", Color::Yellow),
-            (CheckStatus::Error, _) => ("E", Color::Red),
-            (CheckStatus::Fail, _) => ("✗", Color::Red),
-        };
-        let mut st = Style::default().fg(color);
-        if r.provisional {
-            st = st.add_modifier(Modifier::DIM);
-        }
-        let head = truncate(
-            &format!("{}: {}", r.source, r.check),
-            (width as usize).saturating_sub(3),
-        );
-        out.push(Line::from(vec![
-            Span::styled(format!(" {mark} "), st.add_modifier(Modifier::BOLD)),
-            Span::styled(head, if r.provisional { st } else { Style::default() }),
-        ]));
-        // Second line: bar + measured vs expected (or the error message).
-        let detail_w = (width as usize).saturating_sub(3);
-        if r.expected.is_empty() && r.status != CheckStatus::Error {
-            // `exists` and the like: the mark says it all.
-            if r.status == CheckStatus::Fail && !r.message.is_empty() {
-                out.push(Line::from(Span::styled(
-                    format!("   {}", truncate(&r.message, detail_w)),
-                    st,
-                )));
+                        .fg(FOCUS)
+                        .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+                } else {
+                    Style::default()
+                };
+                spans.push(Span::styled(format!("{} {}", spec.number, spec.name), st));
+                spans.push(Span::raw(" "));
             }
-            continue;
+            spans.push(Span::styled("· Enter · Tab next · Esc", dim));
+            Some(Line::from(spans))
         }
-        if r.status == CheckStatus::Error {
-            out.push(Line::from(Span::styled(
-                format!("   {}", truncate(&r.message, detail_w)),
-                st,
-            )));
-            continue;
+        Mode::Search => {
+            let text = app.search.as_ref().map(|x| x.status()).unwrap_or_default();
+            Some(Line::from(vec![
+                Span::styled(" search ", key),
+                Span::raw(" "),
+                Span::raw(text),
+            ]))
         }
-        let value = match &r.value {
-            Measured::Number(x) => Some(*x),
-            _ => None,
-        };
-        let shown = match &r.value {
-            Measured::Number(x) => fmt_number(*x),
-            Measured::Text(t) => t.clone(),
-            Measured::Null => "—".into(),
-        };
-        let mut spans = vec![Span::raw("   ")];
-        let bar_w = 10usize;
-        if let (Some(x), Some(t)) = (value, expected_number(&r.expected))
-            && t > 0.0
-            && x >= 0.0
-        {
-            let frac = (x / t).clamp(0.0, 1.0);
-            let full = (frac * bar_w as f64).round() as usize;
-            spans.push(Span::styled("█".repeat(full), st));
-            spans.push(Span::styled(
-                "░".repeat(bar_w - full),
-                Style::default().fg(Color::DarkGray),
-            ));
-            spans.push(Span::raw(" "));
+        Mode::SearchInput => {
+            let found = app.search.as_ref().map_or(0, |x| x.matches.len());
+            Some(Line::from(vec![
+                Span::styled(" search ", key),
+                Span::raw(format!(
+                    " /{}▏ ",
+                    app.search.as_ref().map_or("", |x| x.query.as_str())
+                )),
+                Span::styled(format!("{found} matches · Enter keeps · Esc leaves"), dim),
+            ]))
         }
-        let text = if r.expected.is_empty() {
-            shown
-        } else {
-            format!("{shown} (expected {})", r.expected)
-        };
-        let used: usize = spans.iter().map(|s| s.width()).sum();
-        spans.push(Span::styled(
-            truncate(&text, (width as usize).saturating_sub(used)),
-            if r.provisional { st } else { Style::default() },
-        ));
-        out.push(Line::from(spans));
+        _ => None,
     }
-    out
-}
-
-fn file_lines(app: &App, now: Instant, width: u16) -> Vec<Line<'static>> {
-    let v = &app.view;
-    if v.files.is_empty() {
-        return vec![Line::from(Span::styled(
-            " none yet",
-            Style::default().fg(Color::DarkGray),
-        ))];
-    }
-    v.files
-        .iter()
-        .map(|(at, path)| {
-            let age = fmt_duration(now.saturating_duration_since(*at));
-            let room = (width as usize).saturating_sub(age.len() + 3);
-            // Keep the end of long paths: the file name matters most.
-            let p = if path.chars().count() > room && room > 1 {
-                let tail: String = path
-                    .chars()
-                    .rev()
-                    .take(room - 1)
-                    .collect::<Vec<_>>()
-                    .into_iter()
-                    .rev()
-                    .collect();
-                format!("…{tail}")
-            } else {
-                path.clone()
-            };
-            Line::from(vec![
-                Span::styled(format!(" {age:>5} "), Style::default().fg(Color::DarkGray)),
-                Span::raw(p),
-            ])
-        })
-        .collect()
 }
 
 fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
+    if let Some(line) = prompt_line(app) {
+        buf.set_line(r.x, r.y, &line, r.width);
+        return;
+    }
     let v = &app.view;
     let dim = Style::default().fg(Color::DarkGray);
     let bar = || Span::styled(" │ ", Style::default().fg(Color::DarkGray));
@@ -818,7 +494,10 @@ fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
         spans.push(Span::styled("ZOOM", Style::default().fg(Color::Yellow)));
     }
     spans.push(bar());
-    if let Some((status, code, _)) = &v.finished {
+    if let Some((m, _)) = &app.message {
+        // What a key just did, or why it could not: it must be seen.
+        spans.push(Span::styled(m.clone(), Style::default().fg(Color::Yellow)));
+    } else if let Some((status, code, _)) = &v.finished {
         let color = if *code == 0 { Color::Green } else { Color::Red };
         spans.push(Span::styled(
             format!("finished: {status} (exit {code}) · q leaves"),
@@ -829,13 +508,13 @@ fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
             "stopping sessions…",
             Style::default().fg(Color::Yellow),
         ));
-    } else if let Some((m, _)) = &app.message {
-        spans.push(Span::styled(m.clone(), Style::default().fg(Color::Yellow)));
+    } else if let Some(hint) = mode_hint(app.mode) {
+        spans.push(Span::styled(hint, dim));
     } else if app.mode == Mode::Input {
         spans.push(Span::styled("keys go to the session", dim));
     } else {
         spans.push(Span::styled(
-            "?:help Enter:input z:zoom r:restart x:stop a:approve q:quit",
+            "?:help p:panels /:search g:go to Enter:input z:zoom r:restart x:stop a:approve q:quit",
             dim,
         ));
     }
@@ -856,37 +535,55 @@ fn centered(area: Rect, w: u16, h: u16) -> Rect {
     )
 }
 
-fn draw_help(area: Rect, buf: &mut Buffer) {
-    let key_w = KEYS.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    let mut lines: Vec<Line> = KEYS
-        .iter()
-        .map(|(k, d)| {
-            Line::from(vec![
-                Span::styled(
-                    format!(" {k:<key_w$}  "),
-                    Style::default()
-                        .fg(Color::LightCyan)
-                        .add_modifier(Modifier::BOLD),
-                ),
-                Span::raw(*d),
-            ])
-        })
-        .collect();
+/// Every key, from the keymap, a section per view. Scrolls when it does not fit.
+fn draw_help(app: &App, area: Rect, buf: &mut Buffer) {
+    let key_style = Style::default()
+        .fg(Color::LightCyan)
+        .add_modifier(Modifier::BOLD);
+    let mut lines: Vec<Line> = Vec::new();
+    for (n, &mode) in HELP_MODES.iter().enumerate() {
+        if n > 0 {
+            lines.push(Line::raw(""));
+            lines.push(Line::styled(
+                format!(" {}", mode.title()),
+                Style::default()
+                    .fg(Color::Blue)
+                    .add_modifier(Modifier::BOLD),
+            ));
+        }
+        for (label, help) in help_rows(mode) {
+            lines.push(Line::from(vec![
+                Span::styled(format!(" {label:<15} "), key_style),
+                Span::raw(help),
+            ]));
+        }
+    }
     lines.push(Line::raw(""));
     lines.push(Line::from(Span::styled(
         " Borders: N name · state · activity · elapsed · #attempt",
         Style::default().fg(Color::DarkGray),
     )));
-    let w = 64;
-    let h = lines.len() as u16 + 2;
+    let w = 76;
+    let h = (lines.len() as u16 + 2).min(area.height);
     let r = centered(area, w, h);
+    let room = h.saturating_sub(2);
+    let scroll = app
+        .help_scroll
+        .min((lines.len() as u16).saturating_sub(room));
+    let more = if (lines.len() as u16) > room {
+        " ↑↓ more · any other key closes "
+    } else {
+        " any key closes "
+    };
     Clear.render(r, buf);
     Paragraph::new(lines)
+        .scroll((scroll, 0))
         .block(
             Block::bordered()
                 .border_type(BorderType::Double)
                 .border_style(Style::default().fg(Color::LightCyan))
-                .title(" flightdeck keys "),
+                .title(" flightdeck keys ")
+                .title_bottom(Line::from(more).right_aligned()),
         )
         .render(r, buf);
 }
@@ -915,7 +612,14 @@ fn draw_confirm(app: &App, area: Rect, buf: &mut Buffer) {
                     .fg(Color::LightGreen)
                     .add_modifier(Modifier::BOLD),
             ),
-            Span::raw(" keep running"),
+            Span::raw(" keep running    "),
+            Span::styled(
+                "d",
+                Style::default()
+                    .fg(Color::LightYellow)
+                    .add_modifier(Modifier::BOLD),
+            ),
+            Span::raw(" detach"),
         ]),
     ];
     let r = centered(area, 54, 7);
@@ -928,25 +632,4 @@ fn draw_confirm(app: &App, area: Rect, buf: &mut Buffer) {
                 .title(" Quit? "),
         )
         .render(r, buf);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_for_people() {
-        assert_eq!(fmt_number(250000.02), "250,000.02");
-        assert_eq!(fmt_number(1200000.0), "1,200,000");
-        assert_eq!(fmt_number(-1234.5), "-1,234.50");
-        assert_eq!(fmt_number(12.0), "12");
-    }
-
-    #[test]
-    fn expected_numbers() {
-        assert_eq!(expected_number("2,000,000 ± 5%"), Some(2_000_000.0));
-        assert_eq!(expected_number(">= 0.5"), Some(0.5));
-        assert_eq!(expected_number("between 2,500 and 3,500"), Some(2500.0));
-        assert_eq!(expected_number("at least one file"), None);
-    }
 }
