@@ -64,6 +64,8 @@ struct Driver {
     started: DateTime<Utc>,
     run_started: Instant,
     exe: String,
+    /// The run's server socket, for sessions (`FLIGHTDECK_SOCKET`).
+    socket: Option<std::path::PathBuf>,
     _watcher: Option<Watcher>,
 }
 
@@ -136,6 +138,10 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         started: Utc::now(),
         run_started: Instant::now(),
         exe,
+        socket: opts
+            .socket_dir
+            .as_ref()
+            .map(|dir| dir.join(format!("{run_id}.sock"))),
         _watcher: watcher,
     };
     driver.execute(Effect::Emit(Event::RunStarted {
@@ -486,6 +492,9 @@ impl Driver {
             ("FLIGHTDECK_ATTEMPT".into(), attempt.to_string()),
             ("FLIGHTDECK_EXE".into(), self.exe.clone()),
         ];
+        if let Some(socket) = &self.socket {
+            env.push(("FLIGHTDECK_SOCKET".into(), socket.display().to_string()));
+        }
         env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let shell_form = matches!(spec.command, crate::plan::CommandSpec::Shell(_));
         let prepared = crate::agent::profile::prepare(
