@@ -411,3 +411,58 @@ fn the_control_room_page_lists_every_key() {
          FLIGHTDECK_BLESS=1 cargo test --test docs writes them again:\n{tables}"
     );
 }
+
+/// A heading's anchor as GitHub makes it: lower case, spaces to `-`, punctuation
+/// other than `-` and `_` dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every relative link in README.md and docs/ leads to a file that exists, and to a
+/// heading of it when it names one.
+#[test]
+fn every_link_between_the_docs_leads_somewhere() {
+    let link = regex::Regex::new(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)").unwrap();
+    let mut broken = Vec::new();
+    for file in markdown_files() {
+        let markdown = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(repo()).unwrap().display().to_string();
+        for found in link.captures_iter(&markdown) {
+            let target = &found[1];
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let path = if target.is_empty() {
+                file.clone()
+            } else {
+                file.parent().unwrap().join(target)
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                if !path.exists() {
+                    broken.push(format!("{name}: {}", &found[0]));
+                }
+                continue;
+            };
+            if let Some(fragment) = found.get(2) {
+                let headings: Vec<String> = text
+                    .lines()
+                    .filter(|line| line.starts_with('#'))
+                    .map(|line| anchor(line.trim_start_matches('#')))
+                    .collect();
+                if !headings.iter().any(|h| h == fragment.as_str()) {
+                    broken.push(format!("{name}: {} (no such heading)", &found[0]));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
