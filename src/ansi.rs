@@ -35,6 +35,75 @@ pub enum Query {
 }
 
 /// Turns terminal output into lines of plain text. See the module documentation.
+/// An operating-system command a program sent that flightdeck cares about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Osc {
+    /// A desktop notification (OSC 9, OSC 777 `notify`, OSC 99) with its text.
+    Notification(String),
+    /// The window title (OSC 0 or 2).
+    Title(String),
+    /// A progress report (OSC 9;4): not a notification.
+    Progress,
+}
+
+/// Read one OSC (its parameters as vte split them on `;`). Formats: iTerm2's OSC 9
+/// (`9;text`; ConEmu's numbered `9;N;...` commands, 4 being progress, are not
+/// notifications), rxvt/Ghostty's `777;notify;title;body`, kitty's `99;meta;payload`
+/// (a notification in chunks while `d=0`; `p=?` queries ignored).
+fn read_osc(params: &[&[u8]], kitty_pending: &mut String) -> Option<Osc> {
+    let text = |from: usize| -> String {
+        let parts: Vec<String> = params
+            .get(from..)
+            .unwrap_or_default()
+            .iter()
+            .map(|p| String::from_utf8_lossy(p).into_owned())
+            .collect();
+        parts.join(";")
+    };
+    match *params.first()? {
+        b"0" | b"2" => Some(Osc::Title(text(1))),
+        b"9" => {
+            let first = params.get(1).copied().unwrap_or_default();
+            if !first.is_empty() && first.iter().all(u8::is_ascii_digit) {
+                (first == b"4").then_some(Osc::Progress)
+            } else {
+                Some(Osc::Notification(text(1)))
+            }
+        }
+        b"777" if params.get(1).copied() == Some(b"notify".as_slice()) => {
+            let title = String::from_utf8_lossy(params.get(2).copied().unwrap_or_default());
+            let body = text(3);
+            Some(Osc::Notification(
+                match (title.is_empty(), body.is_empty()) {
+                    (_, true) => title.into_owned(),
+                    (true, false) => body,
+                    (false, false) => format!("{title}: {body}"),
+                },
+            ))
+        }
+        b"99" => {
+            let meta = String::from_utf8_lossy(params.get(1).copied().unwrap_or_default());
+            let keys: Vec<&str> = meta.split(':').collect();
+            if keys.contains(&"p=?") {
+                return None;
+            }
+            let payload = text(2);
+            if !payload.is_empty() {
+                if !kitty_pending.is_empty() {
+                    kitty_pending.push_str(": ");
+                }
+                kitty_pending.push_str(&payload);
+            }
+            if keys.contains(&"d=0") {
+                None
+            } else {
+                Some(Osc::Notification(std::mem::take(kitty_pending)))
+            }
+        }
+        _ => None,
+    }
+}
+
 pub struct LineAssembler {
     parser: Parser,
     c: Collector,
@@ -84,6 +153,9 @@ struct Collector {
     bells: usize,
     bracketed_paste: Option<bool>,
     queries: Vec<Query>,
+    oscs: Vec<Osc>,
+    /// A kitty notification (OSC 99) still arriving in chunks.
+    kitty_pending: String,
     called: bool,
     /// The parser is surely in the ground state: it printed or completed a sequence
     /// since the last ESC it was given (unknown = false).
@@ -159,9 +231,12 @@ impl Perform for Collector {
         }
     }
 
-    fn osc_dispatch(&mut self, _params: &[&[u8]], _bell_terminated: bool) {
+    fn osc_dispatch(&mut self, params: &[&[u8]], _bell_terminated: bool) {
         self.called = true;
         self.grounded = true;
+        if let Some(osc) = read_osc(params, &mut self.kitty_pending) {
+            self.oscs.push(osc);
+        }
     }
 
     fn esc_dispatch(&mut self, _intermediates: &[u8], _ignore: bool, _byte: u8) {
@@ -209,6 +284,8 @@ impl LineAssembler {
                 bells: 0,
                 bracketed_paste: None,
                 queries: Vec::new(),
+                oscs: Vec::new(),
+                kitty_pending: String::new(),
                 called: false,
                 grounded: true,
             },
@@ -235,6 +312,7 @@ impl LineAssembler {
         self.c.bells = 0;
         self.c.bracketed_paste = None;
         self.c.queries.clear();
+        self.c.oscs.clear();
         // Never hand vte a UTF-8 character cut at the end of a chunk: its handling of
         // such a character loses the next one when invalid bytes follow. Complete the
         // character carried over from the last chunk here, carry over the new tail.
@@ -362,6 +440,11 @@ impl LineAssembler {
     /// The terminal queries of the last feed, in order.
     pub fn queries(&self) -> &[Query] {
         &self.c.queries
+    }
+
+    /// The notifications, titles and progress reports of the last feed, in order.
+    pub fn oscs(&self) -> &[Osc] {
+        &self.c.oscs
     }
 
     /// Forget everything (a new attempt starts with a fresh terminal).

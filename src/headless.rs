@@ -220,11 +220,33 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
             }
             s => format!("{session} {}", s.as_str()),
         },
-        Event::SessionActivity { session, activity } => match activity {
-            Activity::NeedsInput => format!("{session} needs input"),
-            Activity::Quiet => format!("{session} has gone quiet"),
-            Activity::Working => return None,
+        Event::SessionActivity {
+            session,
+            activity,
+            message,
+            ..
+        } => match (activity, message) {
+            (Activity::NeedsInput, Some(m)) => format!("{session} needs input: {m}"),
+            (Activity::NeedsInput, None) => format!("{session} needs input"),
+            (Activity::Idle, Some(m)) => format!("{session} finished its turn: {m}"),
+            (Activity::Idle, None) => format!("{session} finished its turn"),
+            (Activity::Quiet, _) => format!("{session} has gone quiet"),
+            (Activity::Working, _) => return None,
         },
+        Event::SessionTitle { .. } => return None,
+        Event::AgentSession { session, agent, id } => {
+            format!("{session}: {agent} conversation {id}")
+        }
+        Event::LogTruncated {
+            session,
+            limit_bytes,
+            ..
+        } => format!(
+            "{session}: log reached its limit ({limit_bytes} bytes); older output is left out"
+        ),
+        Event::NotifyFailed { for_event, message } => {
+            format!("notify command ({for_event}) failed: {message}")
+        }
         Event::FileChanged { path } => format!("changed {path}"),
         Event::CheckResult(r) => {
             let status = match r.status {
@@ -276,6 +298,7 @@ pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> i32 {
             Event::SessionActivity {
                 session,
                 activity: Activity::NeedsInput,
+                ..
             } => Some(session),
             _ => None,
         };

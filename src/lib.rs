@@ -6,6 +6,7 @@
 //! the headless printer (`headless`) are two frontends that consume its events and
 //! send it commands.
 
+pub mod agent;
 pub mod ansi;
 pub mod checks;
 pub mod demo;

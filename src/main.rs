@@ -111,12 +111,31 @@ enum Cmd {
         #[arg(value_enum)]
         shell: Shell,
     },
+    /// From inside a session: tell the run what it is doing (needs-input, working,
+    /// idle, done), or pass on an agent CLI's hook (--hook claude|codex).
+    #[command(after_help = "Examples:
+  flightdeck notify needs-input \"Approve the schema change?\"
+  flightdeck notify done
+  flightdeck notify --hook claude        # as a Claude Code hook (flightdeck installs it)")]
+    Notify {
+        /// STATE [MESSAGE...]; with --hook codex, the payload Codex passes.
+        args: Vec<String>,
+        /// Read a hook payload: Claude Code's JSON on stdin, or Codex's notify JSON.
+        #[arg(long, value_enum, value_name = "AGENT")]
+        hook: Option<HookAgent>,
+    },
     /// Helpers the simulated agents use.
     #[command(hide = true)]
     Sim {
         #[arg(trailing_var_arg = true)]
         args: Vec<String>,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum HookAgent {
+    Claude,
+    Codex,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -256,6 +275,18 @@ fn main() -> ExitCode {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => fail(1, e),
                 _ => ExitCode::SUCCESS,
             }
+        }
+        Cmd::Notify { args, hook } => {
+            use flightdeck::agent::client::{self, HookKind};
+            let hook = hook.map(|h| match h {
+                HookAgent::Claude => HookKind::Claude,
+                HookAgent::Codex => HookKind::Codex,
+            });
+            let outcome = client::run(&args, hook, &mut std::io::stdin());
+            if let Some(message) = outcome.message {
+                eprintln!("flightdeck notify: {message}");
+            }
+            ExitCode::from(outcome.code)
         }
         Cmd::Sim { args } => match args.as_slice() {
             [cmd, input, output] if cmd == "csv2parquet" => {

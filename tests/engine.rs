@@ -577,6 +577,9 @@ command = "stty raw -echo && cat big.bin"
     );
     assert_eq!(r.code(), 0);
     let log = r.log("flood");
+    // The log opens with the attempt's separator line (docs/protocol.md); then every byte.
+    assert!(log.starts_with("\r\n──── attempt 1 · started ".as_bytes()));
+    let log = &log[log[2..].windows(2).position(|w| w == b"\r\n").unwrap() + 4..];
     assert_eq!(log.len(), data.len());
     assert!(log == data, "the log differs from what the session wrote");
 }

@@ -133,10 +133,14 @@ impl Room {
         evs.push(Event::SessionActivity {
             session: "asks-question".into(),
             activity: Activity::NeedsInput,
+            source: flightdeck::agent::activity::Source::Pattern,
+            message: None,
         });
         evs.push(Event::SessionActivity {
             session: "rollup-daily".into(),
             activity: Activity::Quiet,
+            source: flightdeck::agent::activity::Source::Quiet,
+            message: None,
         });
         // 150 results: ten datasets of 14, and the gate's own 10.
         for d in 0..10 {

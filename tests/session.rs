@@ -2,8 +2,8 @@
 //! groups, escapees, notifications and a byte-exact flood.
 
 use flightdeck::session::{
-    NullSink, OutputSink, SessionHandle, SessionIo, SpawnRequest, become_subreaper,
-    kill_all_descendants, spawn,
+    DEFAULT_LOG_LIMIT, NullSink, OutputSink, SessionHandle, SessionIo, SpawnRequest,
+    become_subreaper, kill_all_descendants, spawn,
 };
 use regex::Regex;
 use std::path::{Path, PathBuf};
@@ -35,7 +35,35 @@ fn request(dir: &Path, argv: &[&str]) -> SpawnRequest {
         log: dir.join("logs/s.log"),
         done_output: None,
         attention: None,
+        prompts: Vec::new(),
+        log_limit: DEFAULT_LOG_LIMIT,
     }
+}
+
+/// The log without the separator line that opens each attempt (docs/protocol.md):
+/// what the session itself wrote.
+fn without_separators(log: &[u8]) -> Vec<u8> {
+    let text = log;
+    let mut out = Vec::with_capacity(text.len());
+    let mut rest = text;
+    let start = "\r\n──── attempt ".as_bytes();
+    while !rest.is_empty() {
+        if rest.starts_with(start) {
+            let end = rest[2..]
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("a separator ends its line");
+            rest = &rest[2 + end + 2..];
+            continue;
+        }
+        let next = rest[1..]
+            .windows(start.len())
+            .position(|w| w == start)
+            .map_or(rest.len(), |p| p + 1);
+        out.extend_from_slice(&rest[..next]);
+        rest = &rest[next..];
+    }
+    out
 }
 
 fn start_with(
@@ -292,11 +320,11 @@ fn bell_done_and_attention() {
         },
     );
     run.wait_event("attention on", |e| {
-        matches!(e, SessionIo::Attention { on: true, .. })
+        matches!(e, SessionIo::Attention { prompt: Some(p), .. } if p.line == "Proceed? [y/N]" && !p.builtin)
     });
     run.handle.write_input(b"y\r").unwrap();
     run.wait_event("attention off", |e| {
-        matches!(e, SessionIo::Attention { on: false, .. })
+        matches!(e, SessionIo::Attention { prompt: None, .. })
     });
     run.wait_event("done", |e| matches!(e, SessionIo::DoneMatched { .. }));
     run.handle.write_input(b"\r").unwrap();
@@ -311,7 +339,7 @@ fn bell_done_and_attention() {
         .events
         .iter()
         .map(|e| match e {
-            SessionIo::Attention { on, .. } => format!("Attention:{on}"),
+            SessionIo::Attention { prompt, .. } => format!("Attention:{}", prompt.is_some()),
             e => format!("{e:?}")
                 .split([' ', '{'])
                 .next()
@@ -321,11 +349,11 @@ fn bell_done_and_attention() {
         .collect();
     // Within one chunk the order of different kinds is not defined; across chunks it is.
     let pos = |k: &str| kinds.iter().position(|x| x == k).unwrap();
-    assert_eq!(kinds.len(), 5, "{kinds:?}");
+    assert_eq!(kinds.len(), 6, "{kinds:?}");
     assert!(pos("Bell") < pos("Attention:true"), "{kinds:?}");
     assert!(pos("Attention:true") < pos("Attention:false"), "{kinds:?}");
     assert!(pos("Attention:true") < pos("DoneMatched"), "{kinds:?}");
-    assert_eq!(kinds[4], "Exited");
+    assert_eq!(kinds[5], "Exited");
 }
 
 #[test]
@@ -475,10 +503,15 @@ fn flood_arrives_byte_exact() {
     });
     assert_eq!((code, signal), (Some(0), None));
     // Exited comes only after the reader drained everything: no waiting here.
+    // The log opens with the attempt's separator line, then every byte as written.
     let log = std::fs::read(&run.log).unwrap();
+    let sep_end = log[2..].windows(2).position(|w| w == b"\r\n").unwrap() + 4;
+    assert!(log.starts_with("\r\n──── attempt 1 · started ".as_bytes()));
+    let log = &log[sep_end..];
     assert_eq!(log.len(), SIZE);
     assert!(log == data, "log differs from the input");
-    assert_eq!(sink.0.load(Ordering::Relaxed), SIZE as u64);
+    // The pane hears the separator too.
+    assert_eq!(sink.0.load(Ordering::Relaxed), (sep_end + SIZE) as u64);
 }
 
 #[test]
@@ -496,8 +529,18 @@ fn log_is_appended_across_attempts() {
         });
         assert_eq!(a, attempt);
     }
-    let text = std::fs::read_to_string(dir.path().join("logs/s.log")).unwrap();
-    assert_eq!(text, "attempt:1\r\nattempt:2\r\n");
+    let log = std::fs::read(dir.path().join("logs/s.log")).unwrap();
+    assert_eq!(without_separators(&log), b"attempt:1\r\nattempt:2\r\n");
+    let text = String::from_utf8(log).unwrap();
+    let seps =
+        Regex::new(r"\r\n──── attempt (\d) · started \d{4}-\d\d-\d\d \d\d:\d\d:\d\d ────\r\n")
+            .unwrap();
+    let attempts: Vec<&str> = seps
+        .captures_iter(&text)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert_eq!(attempts, ["1", "2"], "{text:?}");
+    assert!(text.find("attempt 2 ·").unwrap() > text.find("attempt:1").unwrap());
 }
 
 /// Runs `name` (an ignored test) alone in a fresh process of this test binary, with
@@ -700,4 +743,96 @@ impl OutputSink for ChunkStats {
         self.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
         Vec::new()
     }
+}
+
+#[test]
+fn log_limit_keeps_the_beginning_and_the_newest_bytes() {
+    const LIMIT: u64 = 256 * 1024;
+    // 4 MB of numbered lines, far past the limit.
+    let mut run = start_with(
+        &[
+            "sh",
+            "-c",
+            "i=0; while [ $i -lt 80000 ]; do echo \"line $i of the flood\"; i=$((i+1)); done; echo LAST LINE",
+        ],
+        Arc::new(NullSink),
+        |req, _| req.log_limit = LIMIT,
+    );
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    let truncations = run
+        .events
+        .iter()
+        .filter(|e| matches!(e, SessionIo::LogTruncated { limit: LIMIT, .. }))
+        .count();
+    assert_eq!(
+        truncations,
+        1,
+        "one event per attempt: {:?}",
+        run.events.len()
+    );
+    let log = std::fs::read(&run.log).unwrap();
+    assert!(log.len() as u64 <= LIMIT, "{} bytes", log.len());
+    let text = String::from_utf8_lossy(&log);
+    assert!(
+        text.contains("line 0 of the flood\r\nline 1 of the flood"),
+        "beginning kept"
+    );
+    assert!(
+        text.ends_with("line 79999 of the flood\r\nLAST LINE\r\n"),
+        "newest kept"
+    );
+    assert_eq!(text.matches("[flightdeck] log_limit reached").count(), 1);
+}
+
+#[test]
+fn desktop_notifications_titles_and_agent_prompts() {
+    let script = concat!(
+        "printf '\\033]2;my task\\033\\\\'; ",
+        "printf '\\033]9;4;1;40\\007'; ",
+        "echo 'I will proceed with the plan'; ",
+        "printf '\\033]9;Build needs you\\007'; ",
+        "printf '\\033]777;notify;Codex;Approve the edit?\\007'; ",
+        "printf '\\033]99;i=1:d=0;Kitty\\033\\\\\\033]99;i=1:p=body;asks\\033\\\\'; ",
+        "printf '\\342\\224\\202 Do you want to proceed?\\r\\n\\342\\235\\257 1. Yes\\r\\n'; read a"
+    );
+    let re = Regex::new(r"Do you want to proceed\?").unwrap();
+    let mut run = start_with(&["sh", "-c", script], Arc::new(NullSink), |req, _| {
+        req.prompts = vec![re];
+    });
+    run.wait_event("the prompt", |e| {
+        matches!(e, SessionIo::Attention { prompt: Some(p), .. } if p.builtin && p.line == "Do you want to proceed?")
+    });
+    run.handle.write_input(b"\r").unwrap();
+    assert_eq!(run.wait_exit(), (Some(0), None));
+    let texts: Vec<&str> = run
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            SessionIo::Notification { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        texts,
+        ["Build needs you", "Codex: Approve the edit?", "Kitty: asks"]
+    );
+    assert!(
+        run.events
+            .iter()
+            .any(|e| matches!(e, SessionIo::Title { title, .. } if title == "my task"))
+    );
+    let prompts = run
+        .events
+        .iter()
+        .filter(|e| {
+            matches!(
+                e,
+                SessionIo::Attention {
+                    prompt: Some(_),
+                    ..
+                }
+            )
+        })
+        .count();
+    assert_eq!(prompts, 1, "\"proceed\" in ordinary output is no prompt");
 }

@@ -40,6 +40,8 @@ fn activity(name: &str, a: Activity) -> Event {
     Event::SessionActivity {
         session: name.into(),
         activity: a,
+        source: flightdeck::agent::activity::Source::Output,
+        message: None,
     }
 }
 fn check(

@@ -90,3 +90,25 @@ parquet() {
 
 # finish TEXT: the last line an agent prints.
 finish() { printf '\n%s%s✔ %s%s\n' "$C_BOLD" "$C_GREEN" "$*" "$C_RESET"; }
+
+# tell STATE [MESSAGE]: tell flightdeck what this agent is doing (needs-input, working,
+# idle), as a real agent's hooks do. Outside flightdeck it does nothing.
+tell() {
+    [ -n "${FLIGHTDECK_SOCKET:-}" ] && [ -n "${FLIGHTDECK_EXE:-}" ] || return 0
+    "$FLIGHTDECK_EXE" notify "$@" 2>/dev/null || true
+}
+
+# ask QUESTION SECONDS: ask the user, tell flightdeck the agent needs input, and wait
+# up to SECONDS x SIM_PACE for an answer (Enter in the pane); prints the answer.
+ask() {
+    printf '%s? %s%s [Y/n] ' "$C_YELLOW" "$1" "$C_RESET" >&2
+    tell needs-input "$1"
+    _secs=$(awk -v s="$2" -v p="$SIM_PACE" 'BEGIN { printf "%d", s * p + 0.5 }')
+    _answer=
+    if [ "$_secs" -gt 0 ] && [ -t 0 ]; then
+        _answer=$(timeout "$_secs" sh -c 'read a && echo "$a"' 2>/dev/null) || true
+    fi
+    [ -n "$_answer" ] || { _answer=y; printf '(no answer: going ahead)\n' >&2; }
+    tell working
+    printf '%s\n' "$_answer"
+}

@@ -1,5 +1,7 @@
 //! What the engine says (events) and what it is told (commands).
 
+use crate::agent::NotifyState;
+use crate::agent::activity::Source;
 use crate::checks::CheckResult;
 use crate::gates::Verdict;
 use serde::Serialize;
@@ -57,6 +59,8 @@ pub enum Activity {
     Working,
     Quiet,
     NeedsInput,
+    /// An agent that finished its turn and waits for a new prompt.
+    Idle,
 }
 
 impl Activity {
@@ -65,6 +69,7 @@ impl Activity {
             Activity::Working => "working",
             Activity::Quiet => "quiet",
             Activity::NeedsInput => "needs-input",
+            Activity::Idle => "idle",
         }
     }
 }
@@ -103,6 +108,33 @@ pub enum Event {
     SessionActivity {
         session: String,
         activity: Activity,
+        /// Which signal decided it (docs/attention.md).
+        source: Source,
+        /// What the session said (a question, a notification), if anything.
+        message: Option<String>,
+    },
+    /// The session set its terminal title.
+    SessionTitle {
+        session: String,
+        title: String,
+    },
+    /// The agent CLI's own conversation id (continued on a restart or `--resume`).
+    AgentSession {
+        session: String,
+        agent: String,
+        id: String,
+    },
+    /// The session's log reached `log_limit`: it keeps its beginning and newest bytes.
+    LogTruncated {
+        session: String,
+        attempt: u32,
+        limit_bytes: u64,
+    },
+    /// The plan's `notify` command failed or was killed (the run goes on).
+    NotifyFailed {
+        /// What it was run for (`FLIGHTDECK_EVENT`).
+        for_event: String,
+        message: String,
     },
     FileChanged {
         path: String,
@@ -146,4 +178,16 @@ pub enum Command {
     Resize(usize, u16, u16),
     /// Stop everything, write the record, finish.
     Quit,
+    /// `flightdeck notify` from inside a session (or its agent's hook).
+    Notify {
+        session: usize,
+        activity: NotifyState,
+        message: Option<String>,
+    },
+    /// The agent CLI in a session told its conversation id (a hook).
+    AgentSession {
+        session: usize,
+        agent: String,
+        id: String,
+    },
 }

@@ -3,6 +3,7 @@
 
 use super::checker::{self, CheckDone, CheckJob};
 use super::{Activity, Command, Event, RunHandle, RunOptions, SessionState};
+use crate::agent::alert::{Alert, AlertEvent};
 use crate::checks::{CheckResult, CheckStatus, Severity};
 use crate::gates::{self, Verdict};
 use crate::plan::{Approval, Dep, DepKind, DepTarget, Plan, RestartPolicy};
@@ -28,6 +29,11 @@ enum Internal {
     },
     FileChanged(WatchEvent),
     DescendantsKilled,
+    /// The plan's `notify` command failed (for this event).
+    NotifyFailed {
+        for_event: String,
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,8 +68,10 @@ struct Sess {
     /// `on_success` commands are running.
     finishing: bool,
     activity: Option<Activity>,
-    attention: bool,
-    bell_at_ms: Option<u64>,
+    /// Signals of the current attempt that decide its activity.
+    tracker: crate::agent::activity::Tracker,
+    /// The agent CLI's conversation id (hooks), continued on a restart.
+    agent_session: Option<String>,
 }
 
 impl Sess {
@@ -147,9 +155,11 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         }
     }
     // Resolve --resume before our own record moves `latest`.
+    let mut conversations = std::collections::HashMap::new();
     let resumed: HashSet<String> = match &opts.resume {
         Some(id) => {
             let dir = record::find_run(&plan.records, id)?;
+            conversations = crate::agent::profile::past_conversations(&dir);
             record::read_past(&dir)?
                 .sessions
                 .into_iter()
@@ -236,6 +246,7 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
                 .only
                 .as_ref()
                 .is_some_and(|only| !only.contains(name));
+        engine.sessions[i].agent_session = conversations.remove(name);
         if skip {
             engine.set_state(i, SessionState::Skipped);
         } else if resumed.contains(name) {
@@ -262,6 +273,9 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         events: events_rx,
     })
 }
+
+/// How long the end of a run waits for the plan's `notify` command.
+const RUN_FINISHED_ALERT_WAIT: Duration = Duration::from_secs(3);
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -337,10 +351,67 @@ impl Engine {
             return;
         }
         self.sessions[i].activity = activity;
-        if let Some(activity) = activity {
-            let session = self.name(i);
-            self.emit(Event::SessionActivity { session, activity });
+        if activity.is_none() {
+            self.sessions[i].tracker = Default::default();
         }
+    }
+
+    /// Ask the session's signals what it shows now; one event when that changed.
+    fn refresh_activity(&mut self, i: usize) {
+        let quiet_after = self.plan.sessions[i].quiet_after;
+        let s = &mut self.sessions[i];
+        if s.handle.is_none() || s.state() != SessionState::Running {
+            return;
+        }
+        let now = Instant::now();
+        let since = Duration::from_millis(now_ms().saturating_sub(s.last_output()));
+        let last = now.checked_sub(since).unwrap_or(now);
+        if let Some(shown) = s.tracker.update(now, last, quiet_after) {
+            let was = s.activity.replace(shown.activity);
+            let session = self.name(i);
+            if shown.activity == Activity::NeedsInput && was != Some(Activity::NeedsInput) {
+                let message = match &shown.message {
+                    Some(m) => format!("{session} needs input: {m}"),
+                    None => format!("{session} needs input"),
+                };
+                self.alert(AlertEvent::NeedsInput, session.clone(), message);
+            }
+            self.emit(Event::SessionActivity {
+                session,
+                activity: shown.activity,
+                source: shown.source,
+                message: shown.message,
+            });
+        }
+    }
+
+    /// Run the plan's `notify` command (if any) for `event`, on a thread of its own;
+    /// its failure comes back as an event. Returns a receiver that hears when it ended.
+    fn alert(
+        &self,
+        event: AlertEvent,
+        session: String,
+        message: String,
+    ) -> Option<std::sync::mpsc::Receiver<()>> {
+        let command = self.plan.notify.clone()?;
+        let (shell, root) = (self.plan.shell.clone(), self.plan.root.clone());
+        let tx = self.internal_tx.clone();
+        let (ended_tx, ended_rx) = std::sync::mpsc::channel();
+        let alert = Alert {
+            event,
+            session,
+            message,
+        };
+        std::thread::spawn(move || {
+            if let Err(message) = crate::agent::alert::run(&command, &shell, &root, &alert) {
+                let _ = tx.send(Internal::NotifyFailed {
+                    for_event: event.as_str().to_string(),
+                    message,
+                });
+            }
+            let _ = ended_tx.send(());
+        });
+        Some(ended_rx)
     }
 
     /// Append a line of the control room's own to a session's log and terminal.
@@ -379,7 +450,6 @@ impl Engine {
 
     fn tick(&mut self) {
         let now = Instant::now();
-        let ms = now_ms();
         let plan = self.plan.clone();
         for i in 0..self.sessions.len() {
             let spec = &plan.sessions[i];
@@ -431,21 +501,7 @@ impl Engine {
             {
                 self.mark_done(i, "done_when file appeared");
             }
-            let s = &mut self.sessions[i];
-            if s.handle.is_some() && s.state() == SessionState::Running {
-                let last = s.last_output();
-                if s.bell_at_ms.is_some_and(|b| last > b + 1000) {
-                    s.bell_at_ms = None;
-                }
-                let act = if s.attention || s.bell_at_ms.is_some() {
-                    Activity::NeedsInput
-                } else if ms.saturating_sub(last) >= spec.quiet_after.as_millis() as u64 {
-                    Activity::Quiet
-                } else {
-                    Activity::Working
-                };
-                self.set_activity(i, Some(act));
-            }
+            self.refresh_activity(i);
         }
     }
 
@@ -716,8 +772,7 @@ impl Engine {
             s.stop = None;
             s.kill_at = None;
             s.done = false;
-            s.attention = false;
-            s.bell_at_ms = None;
+            s.tracker = Default::default();
             s.exit_code = None;
         }
         let attempt = self.sessions[i].attempt;
@@ -739,11 +794,34 @@ impl Engine {
             ("FLIGHTDECK_EXE".into(), self.exe.clone()),
         ];
         env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        let argv = spec.command.argv(&self.plan.shell);
+        let shell_form = matches!(spec.command, crate::plan::CommandSpec::Shell(_));
+        let prepared = crate::agent::profile::prepare(
+            spec.agent,
+            argv,
+            shell_form,
+            &self.rec.dir,
+            &spec.name,
+            Path::new(&self.exe),
+            self.sessions[i].agent_session.as_deref(),
+        );
+        let argv = match prepared {
+            Ok(p) => {
+                env.extend(p.env);
+                p.argv
+            }
+            Err(e) => {
+                self.note(i, &format!("cannot write the agent settings: {e}"));
+                self.sessions[i].attempt_started = Some(Instant::now());
+                self.attempt_ended(i, None, None);
+                return;
+            }
+        };
         let (rows, cols) = self.sizes[i];
         let req = SpawnRequest {
             session: i,
             attempt,
-            argv: spec.command.argv(&self.plan.shell),
+            argv,
             cwd: spec.cwd.clone(),
             env,
             rows,
@@ -751,6 +829,8 @@ impl Engine {
             log,
             done_output: spec.done_when.as_ref().and_then(|d| d.output.clone()),
             attention: spec.attention.clone(),
+            prompts: crate::agent::profile::prompts(spec.agent),
+            log_limit: self.plan.log_limit,
         };
         // Before the spawn: the child may write its done_when file at once.
         let wall = std::time::SystemTime::now();
@@ -770,7 +850,7 @@ impl Engine {
                     pid,
                 });
                 self.set_state(i, SessionState::Running);
-                self.set_activity(i, Some(Activity::Working));
+                self.refresh_activity(i);
             }
             Err(e) => {
                 self.note(
@@ -819,18 +899,46 @@ impl Engine {
             }
             SessionIo::Bell { session, attempt } => {
                 if attempt == self.sessions[session].attempt {
-                    self.sessions[session].bell_at_ms = Some(now_ms());
-                    self.set_activity(session, Some(Activity::NeedsInput));
+                    self.sessions[session].tracker.bell(Instant::now());
+                    self.refresh_activity(session);
                 }
             }
             SessionIo::Attention {
                 session,
                 attempt,
-                on,
+                prompt,
             } => {
                 if attempt == self.sessions[session].attempt {
-                    self.sessions[session].attention = on;
+                    let seen = prompt.map(|p| (p.line, p.builtin));
+                    self.sessions[session].tracker.prompt(seen, Instant::now());
+                    self.refresh_activity(session);
                 }
+            }
+            SessionIo::Notification {
+                session,
+                attempt,
+                text,
+            } => {
+                if attempt == self.sessions[session].attempt {
+                    self.sessions[session].tracker.notification(text);
+                    self.refresh_activity(session);
+                }
+            }
+            SessionIo::Title { session, title, .. } => {
+                let session = self.name(session);
+                self.emit(Event::SessionTitle { session, title });
+            }
+            SessionIo::LogTruncated {
+                session,
+                attempt,
+                limit,
+            } => {
+                let session = self.name(session);
+                self.emit(Event::LogTruncated {
+                    session,
+                    attempt,
+                    limit_bytes: limit,
+                });
             }
         }
     }
@@ -1052,7 +1160,8 @@ impl Engine {
             Command::Input(i, bytes) => {
                 if let Some(h) = &self.sessions[i].handle {
                     let _ = h.write_input(&bytes);
-                    self.sessions[i].bell_at_ms = None;
+                    self.sessions[i].tracker.typed();
+                    self.refresh_activity(i);
                 }
             }
             Command::Resize(i, rows, cols) if i < self.sizes.len() => {
@@ -1060,6 +1169,25 @@ impl Engine {
                 if let Some(h) = &self.sessions[i].handle {
                     h.resize(rows, cols);
                 }
+            }
+            Command::Notify {
+                session,
+                activity,
+                message,
+            } if session < self.sessions.len() => {
+                if activity == crate::agent::NotifyState::Done {
+                    if !self.sessions[session].state().is_finished() {
+                        self.mark_done(session, "flightdeck notify done");
+                    }
+                } else {
+                    self.sessions[session].tracker.notify(activity, message);
+                    self.refresh_activity(session);
+                }
+            }
+            Command::AgentSession { session, agent, id } if session < self.sessions.len() => {
+                self.sessions[session].agent_session = Some(id.clone());
+                let session = self.name(session);
+                self.emit(Event::AgentSession { session, agent, id });
             }
             Command::Quit if self.phase == Phase::Running => {
                 if self.sessions.iter().any(|s| s.active()) {
@@ -1118,6 +1246,9 @@ impl Engine {
                 for d in ev.datasets {
                     self.request_dataset(d);
                 }
+            }
+            Internal::NotifyFailed { for_event, message } => {
+                self.emit(Event::NotifyFailed { for_event, message });
             }
             Internal::DescendantsKilled => {
                 self.phase = Phase::Finalizing;
@@ -1187,9 +1318,18 @@ impl Engine {
                 rt.evaluating = false;
                 rt.verdict = verdict;
                 let gate = self.plan.gates[idx].name.clone();
-                self.emit(Event::GateResult { gate, verdict });
-                if self.opts.yes && self.awaiting_approval().contains(&idx) {
-                    self.approve(idx, "--yes");
+                self.emit(Event::GateResult {
+                    gate: gate.clone(),
+                    verdict,
+                });
+                if self.awaiting_approval().contains(&idx) {
+                    if self.opts.yes {
+                        self.approve(idx, "--yes");
+                    } else {
+                        let message =
+                            format!("gate {gate}: {} — awaiting approval", verdict.as_str());
+                        self.alert(AlertEvent::GateAwaitsApproval, gate, message);
+                    }
                 }
             }
             CheckDone::Final { datasets, probes } => {
@@ -1276,6 +1416,12 @@ impl Engine {
         if let Err(e) = record::write_reports(&self.rec.dir, &report) {
             eprintln!("flightdeck: cannot write the report: {e:#}");
         }
+        let message = format!("run {status} (exit {exit_code}): {}", self.plan.name);
+        if let Some(ended) = self.alert(AlertEvent::RunFinished, String::new(), message) {
+            // Give it a moment to go out before the process may end; never more.
+            let _ = ended.recv_timeout(RUN_FINISHED_ALERT_WAIT);
+        }
+        crate::agent::alert::kill_running();
         self.emit(Event::RunFinished {
             status: status.to_string(),
             exit_code,

@@ -2,17 +2,23 @@
 //!
 //! [`spawn`] starts one attempt of a session in its own PTY (portable-pty) as the
 //! leader of a new process group. A reader thread copies every byte to the session's
-//! log and hands it to the frontend's [`OutputSink`]; it also watches the text for
-//! the bell, the `done_when` output pattern and the `attention` pattern, and reports
+//! log ([`log`]: separator lines, `log_limit`) and hands it to the frontend's
+//! [`OutputSink`]; its scanner ([`scan`]) watches the output for the bell, desktop
+//! notifications, the title, the `done_when` output pattern and prompts, and reports
 //! those and the exit to the engine as [`SessionIo`] messages.
 
+pub mod log;
 mod procs;
+mod scan;
 
 pub use procs::{become_subreaper, kill_all_descendants, reap_orphans, signal_name};
 
-use crate::ansi::LineAssembler;
+pub use scan::PromptSeen;
+
+use log::SessionLog;
 use portable_pty::{CommandBuilder, PtySize, native_pty_system};
 use regex::Regex;
+use scan::Scanner;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, BorrowedFd};
@@ -59,7 +65,14 @@ pub struct SpawnRequest {
     pub log: PathBuf,
     pub done_output: Option<Regex>,
     pub attention: Option<Regex>,
+    /// The agent profile's built-in prompts (matched like `attention`).
+    pub prompts: Vec<Regex>,
+    /// The log keeps its beginning and newest bytes past this size.
+    pub log_limit: u64,
 }
+
+/// `log_limit` when the plan does not set one: 1 GiB.
+pub const DEFAULT_LOG_LIMIT: u64 = 1 << 30;
 
 /// What a session's threads tell the engine.
 #[derive(Debug, Clone)]
@@ -68,12 +81,31 @@ pub enum SessionIo {
     Bell { session: usize, attempt: u32 },
     /// The `done_when.output` pattern appeared in the output.
     DoneMatched { session: usize, attempt: u32 },
-    /// The `attention` pattern is among the last few lines of output (true), or no
-    /// longer is: scrolled away, or answered (the user typed since).
+    /// A prompt (the `attention` pattern or a built-in one of the agent profile) is
+    /// among the last few lines of output (Some), or no longer is (None): scrolled
+    /// away, or answered (the user typed since).
     Attention {
         session: usize,
         attempt: u32,
-        on: bool,
+        prompt: Option<PromptSeen>,
+    },
+    /// The session printed a desktop notification (OSC 9, 777 or 99).
+    Notification {
+        session: usize,
+        attempt: u32,
+        text: String,
+    },
+    /// The session set its title (OSC 0 or 2).
+    Title {
+        session: usize,
+        attempt: u32,
+        title: String,
+    },
+    /// The log reached `log_limit` and dropped older output (once per attempt).
+    LogTruncated {
+        session: usize,
+        attempt: u32,
+        limit: u64,
     },
     /// The process exited and every byte of its output has been read.
     Exited {
@@ -139,6 +171,8 @@ pub fn spawn(
         log,
         done_output,
         attention,
+        prompts,
+        log_limit,
     } = req;
     if argv.is_empty() {
         return Err(io::Error::new(io::ErrorKind::InvalidInput, "empty command"));
@@ -150,15 +184,7 @@ pub fn spawn(
             format!("working directory {} does not exist", cwd.display()),
         ));
     }
-    if let Some(dir) = log.parent() {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| io::Error::new(e.kind(), format!("log {}: {e}", log.display())))?;
-    }
-    let log_file = File::options()
-        .append(true)
-        .create(true)
-        .open(&log)
-        .map_err(|e| io::Error::new(e.kind(), format!("log {}: {e}", log.display())))?;
+    let mut log = SessionLog::open(&log, log_limit)?;
 
     let pair = native_pty_system()
         .openpty(PtySize {
@@ -253,19 +279,29 @@ pub fn spawn(
 
     // Before any output of this attempt reaches the sink.
     sink.started(session, attempt);
+    let separator = log::separator(attempt, chrono::Local::now());
+    let truncated = log.write(separator.as_bytes());
+    let _ = sink.output(session, separator.as_bytes());
+    if truncated {
+        let _ = io.send(SessionIo::LogTruncated {
+            session,
+            attempt,
+            limit: log_limit,
+        });
+    }
     let reader_ctx = Reader {
         session,
         attempt,
         file: reader,
-        log: log_file,
-        log_path: log,
+        log,
+        truncated,
         last_output: last_output.clone(),
         busy: busy.clone(),
         bracketed_paste: bracketed_paste.clone(),
         io: io.clone(),
         sink,
         answers: input_tx.clone(),
-        scanner: Scanner::new(done_output, attention),
+        scanner: Scanner::new(done_output, attention, prompts),
         typed: typed.clone(),
         _done: done_tx,
     };
@@ -348,8 +384,9 @@ struct Reader {
     session: usize,
     attempt: u32,
     file: File,
-    log: File,
-    log_path: PathBuf,
+    log: SessionLog,
+    /// The log dropped older output during this attempt (reported once).
+    truncated: bool,
     last_output: LastOutput,
     busy: Arc<AtomicBool>,
     bracketed_paste: Arc<AtomicBool>,
@@ -365,7 +402,6 @@ struct Reader {
 impl Reader {
     fn run(mut self) {
         let mut buf = vec![0u8; READ_BUF];
-        let mut log_ok = true;
         loop {
             let n = match self.file.read(&mut buf) {
                 Ok(0) => break,
@@ -375,14 +411,12 @@ impl Reader {
             };
             self.busy.store(true, Ordering::Release);
             let chunk = &buf[..n];
-            // Straight to the file, no buffering: the log is complete at any moment.
-            if let Err(e) = self.log.write_all(chunk) {
-                if log_ok {
-                    log_ok = false;
-                    eprintln!("flightdeck: writing {}: {e}", self.log_path.display());
-                }
-            } else {
-                log_ok = true;
+            if self.log.write(chunk) && !std::mem::replace(&mut self.truncated, true) {
+                let _ = self.io.send(SessionIo::LogTruncated {
+                    session: self.session,
+                    attempt: self.attempt,
+                    limit: self.log.limit(),
+                });
             }
             self.last_output.store(now_ms(), Ordering::Release);
             self.scan(chunk);
@@ -410,99 +444,27 @@ impl Reader {
         if found.done {
             let _ = self.io.send(SessionIo::DoneMatched { session, attempt });
         }
-        if let Some(on) = found.attention {
+        if let Some(prompt) = found.prompt {
             let _ = self.io.send(SessionIo::Attention {
                 session,
                 attempt,
-                on,
+                prompt,
             });
         }
-    }
-}
-
-/// What one chunk of output revealed.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Found {
-    bell: bool,
-    done: bool,
-    attention: Option<bool>,
-    bracketed_paste: Option<bool>,
-}
-
-/// Watches a session's output for the bell, the bracketed-paste mode and the
-/// `done_when.output` and `attention` patterns.
-struct Scanner {
-    asm: LineAssembler,
-    done: Option<Regex>,
-    attention: Option<Regex>,
-    attention_on: bool,
-    /// The last few completed lines: a prompt sits above its options.
-    recent: std::collections::VecDeque<String>,
-    /// The line being written when the user typed (the prompt they answered, then
-    /// their echoed answer) does not count.
-    skip_line: bool,
-}
-
-/// How many of the last lines of output count as "on screen" for `attention`.
-const ATTENTION_LINES: usize = 6;
-
-impl Scanner {
-    fn new(done: Option<Regex>, attention: Option<Regex>) -> Self {
-        // Text is only assembled when a pattern needs it.
-        let asm = if done.is_some() || attention.is_some() {
-            LineAssembler::new()
-        } else {
-            LineAssembler::without_lines()
-        };
-        Scanner {
-            asm,
-            done,
-            attention,
-            attention_on: false,
-            recent: std::collections::VecDeque::with_capacity(ATTENTION_LINES + 1),
-            skip_line: false,
+        for text in found.notifications {
+            let _ = self.io.send(SessionIo::Notification {
+                session,
+                attempt,
+                text,
+            });
         }
-    }
-
-    fn scan(&mut self, chunk: &[u8]) -> Found {
-        self.asm.feed(chunk);
-        let mut found = Found {
-            bell: self.asm.bells() > 0,
-            bracketed_paste: self.asm.bracketed_paste(),
-            ..Found::default()
-        };
-        if let Some(re) = &self.done
-            && (self.asm.lines().any(|l| re.is_match(l)) || re.is_match(self.asm.partial()))
-        {
-            found.done = true;
-            self.done = None; // reported once
+        if let Some(title) = found.title {
+            let _ = self.io.send(SessionIo::Title {
+                session,
+                attempt,
+                title,
+            });
         }
-        if let Some(re) = &self.attention {
-            for l in self.asm.lines() {
-                if std::mem::take(&mut self.skip_line) {
-                    continue;
-                }
-                if self.recent.len() == ATTENTION_LINES {
-                    self.recent.pop_front();
-                }
-                self.recent.push_back(l.to_string());
-            }
-            let on = (!self.skip_line && re.is_match(self.asm.partial()))
-                || self.recent.iter().any(|l| re.is_match(l));
-            if on != self.attention_on {
-                self.attention_on = on;
-                found.attention = Some(on);
-            }
-        }
-        found
-    }
-}
-
-impl Scanner {
-    /// Forget the recent lines (the user answered what they asked).
-    fn forget_recent(&mut self) {
-        self.recent.clear();
-        self.skip_line = !self.asm.partial().is_empty();
     }
 }
 
@@ -560,54 +522,6 @@ impl SessionHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn scanner_reports_done_once_and_attention_transitions() {
-        let mut s = Scanner::new(
-            Some(Regex::new("ALL DONE").unwrap()),
-            Some(Regex::new(r"\[y/N\]").unwrap()),
-        );
-        assert_eq!(s.scan(b"working\n"), Found::default());
-        let f = s.scan(b"Continue? [y/");
-        assert_eq!(f.attention, None);
-        let f = s.scan(b"N] ");
-        assert_eq!(f.attention, Some(true));
-        assert_eq!(s.scan(b"y").attention, None, "same line, still matching");
-        assert_eq!(s.scan(b"\n").attention, None, "last line still the prompt");
-        // A prompt sits above its options: it counts while it is among the last lines.
-        assert_eq!(s.scan(b" 1. Yes\n 2. No\n").attention, None);
-        assert_eq!(
-            s.scan(b"a\nb\nc\nd\n").attention,
-            Some(false),
-            "scrolled away"
-        );
-        // Once answered (the user typed), only what comes after counts.
-        assert_eq!(s.scan(b"Proceed? [y/N]\n").attention, Some(true));
-        s.forget_recent();
-        assert_eq!(s.scan(b"ok, proceeding\n").attention, Some(false));
-        // A prompt on an unfinished line, answered: the echo ends that line.
-        assert_eq!(s.scan(b"Overwrite? [y/N] ").attention, Some(true));
-        s.forget_recent();
-        assert_eq!(s.scan(b"y\r\n").attention, Some(false));
-        assert_eq!(s.scan(b"overwritten\n").attention, None);
-        let f = s.scan(b"\x1b[1mALL ");
-        assert!(!f.done);
-        let f = s.scan(b"DONE\x1b[0m");
-        assert!(f.done, "partial line matches");
-        assert!(!s.scan(b"\nALL DONE\n").done, "reported once");
-        let f = s.scan(b"\x07\x1b[?2004h");
-        assert!(f.bell);
-        assert_eq!(f.bracketed_paste, Some(true));
-    }
-
-    #[test]
-    fn scanner_without_patterns_still_sees_bell_and_modes() {
-        let mut s = Scanner::new(None, None);
-        let f = s.scan(b"\x1b]0;title\x07text\x1b[?2004l");
-        assert!(!f.bell);
-        assert_eq!(f.bracketed_paste, Some(false));
-        assert!(s.scan(b"\x07").bell);
-    }
 
     #[test]
     fn signal_names() {

@@ -30,6 +30,10 @@ pub struct SessionView {
     pub restart_at: Option<Instant>,
     /// Not part of this run (`--only`).
     pub excluded: bool,
+    /// The title the session set (OSC 0/2), shown on its border.
+    pub title: Option<String>,
+    /// What the session said with its activity (a question, a notification).
+    pub activity_message: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +94,8 @@ impl RunView {
                 activity: None,
                 restart_at: None,
                 excluded: only.is_some_and(|o| !o.iter().any(|n| n == &s.name)),
+                title: None,
+                activity_message: None,
             })
             .collect();
         let gates = plan
@@ -191,9 +197,15 @@ impl RunView {
                     }
                 }
             }
-            Event::SessionActivity { session, activity } => {
+            Event::SessionActivity {
+                session,
+                activity,
+                message,
+                ..
+            } => {
                 if let Some(i) = self.session(session) {
                     let s = &mut self.sessions[i];
+                    s.activity_message = message.clone();
                     if *activity == Activity::NeedsInput && s.activity != Some(Activity::NeedsInput)
                     {
                         fx.bell = true;
@@ -201,6 +213,14 @@ impl RunView {
                     s.activity = Some(*activity);
                 }
             }
+            Event::SessionTitle { session, title } => {
+                if let Some(i) = self.session(session) {
+                    self.sessions[i].title = (!title.is_empty()).then(|| title.clone());
+                }
+            }
+            Event::AgentSession { .. }
+            | Event::LogTruncated { .. }
+            | Event::NotifyFailed { .. } => {}
             Event::FileChanged { path } => {
                 self.files.retain(|(_, p)| p != path);
                 self.files.push_front((now, path.clone()));

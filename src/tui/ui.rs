@@ -124,6 +124,7 @@ fn pane_title(app: &App, i: usize, now: Instant, width: u16) -> Line<'static> {
                     .add_modifier(Modifier::DIM),
             ),
             Activity::NeedsInput => ("needs-input", Style::default().fg(NEEDS_INPUT)),
+            Activity::Idle => ("idle", Style::default().fg(Color::Cyan)),
         };
         parts.push((4, sep()));
         parts.push((4, Span::styled(text, st)));
@@ -135,6 +136,12 @@ fn pane_title(app: &App, i: usize, now: Instant, width: u16) -> Line<'static> {
     if s.attempt > 0 {
         parts.push((2, sep()));
         parts.push((2, Span::raw(format!("#{}", s.attempt))));
+    }
+    // The session's own title (OSC 0/2) goes first when the border is short.
+    if let Some(title) = &s.title {
+        let title: String = title.chars().filter(|c| !c.is_control()).take(60).collect();
+        parts.push((1, sep()));
+        parts.push((1, Span::styled(title, Style::default().fg(Color::Gray))));
     }
     let banner = |short: bool| {
         Span::styled(

@@ -8,6 +8,9 @@ mkdir -p data/out
 out=data/out/report.md
 tool Read "data/clean/monthly.csv" "12 months"
 tool Read "data/clean/orders_clean.csv" "$(rows data/clean/orders_clean.csv) orders in GBP"
+# Like a real agent, ask before writing where people read (the pane shows
+# needs-input; Enter answers, or it goes ahead after a few seconds).
+ask "Publish the 2025 report to data/out/report.md?" 5 >/dev/null
 say "Drafting the report."
 progress "writing report.md" 4
 {
@@ -24,3 +27,6 @@ progress "writing report.md" 4
 mv "$out.tmp" "$out"
 wrote "$out"
 finish "report published"
+# A real agent would now wait for its next prompt: idle.
+tell idle "report published"
+pause 2
