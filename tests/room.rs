@@ -914,3 +914,55 @@ fn e2e_room_search_copy_and_approve() {
     t.keys(&["z"]);
     quit(&t);
 }
+
+/// The key a README token such as `PgUp`, `Ctrl-a` or `S` stands for.
+fn readme_key(token: &str) -> Option<KeyEvent> {
+    let plain = |c| KeyEvent::new(c, KeyModifiers::NONE);
+    Some(match token {
+        "Tab" => plain(KeyCode::Tab),
+        "Shift-Tab" => KeyEvent::new(KeyCode::BackTab, KeyModifiers::SHIFT),
+        "Enter" => plain(KeyCode::Enter),
+        "Esc" => plain(KeyCode::Esc),
+        "PgUp" => plain(KeyCode::PageUp),
+        "PgDn" => plain(KeyCode::PageDown),
+        "Space" => plain(KeyCode::Char(' ')),
+        t if t.starts_with("Ctrl-") => {
+            KeyEvent::new(KeyCode::Char(t.chars().last()?), KeyModifiers::CONTROL)
+        }
+        t if t.chars().count() == 1 => plain(KeyCode::Char(t.chars().next()?)),
+        _ => return None,
+    })
+}
+
+/// Every key the README's control-room table names does what the keymap says (the
+/// README is written for people; the keymap is the one table behind dispatch and help).
+#[test]
+fn readme_keys_are_in_the_keymap() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md"))
+        .unwrap_or_default();
+    let Some(start) = readme.find("## The control room") else {
+        return; // no control-room section (yet): nothing to compare
+    };
+    let section = &readme[start..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
+    let mut checked = 0;
+    for row in section.lines().filter(|l| l.starts_with("| `")) {
+        let first = row.split('|').nth(1).unwrap_or_default();
+        for token in first.split('`').skip(1).step_by(2) {
+            let Some(key) = readme_key(token) else {
+                continue;
+            };
+            let bound = keymap::lookup(Mode::Normal, &key).is_some()
+                || keymap::lookup(Mode::Input, &key).is_some();
+            assert!(
+                bound,
+                "README names `{token}`, which the keymap does not bind"
+            );
+            checked += 1;
+        }
+    }
+    assert!(
+        checked > 0 || !section.contains("| `"),
+        "no key read from the README"
+    );
+}

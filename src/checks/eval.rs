@@ -99,14 +99,14 @@ impl V {
         match self {
             V::Num(n) => text::number(*n),
             V::Date(d) => date_text(*d),
-            V::Str(s) => format!("'{s}'"),
+            V::Str(s) => format!("'{}'", text::clip(s)),
         }
     }
     fn measured(&self) -> Measured {
         match self {
             V::Num(n) => Measured::Number(*n),
             V::Date(d) => Measured::Text(date_text(*d)),
-            V::Str(s) => Measured::Text(s.clone()),
+            V::Str(s) => Measured::Text(text::clip(s)),
         }
     }
     fn kind(&self) -> &'static str {
@@ -343,7 +343,9 @@ impl Checker {
             Ok(out)
         } else {
             match std::fs::metadata(&full) {
-                Ok(m) if m.is_dir() => Err(format!("{} is a directory, not a file", d.path)),
+                Ok(m) if let Some(kind) = read::irregular(&m.file_type()) => {
+                    Err(format!("{} {}", d.path, read::irregular_message(kind)))
+                }
                 Ok(m) => Ok(vec![(full, stamp(&m))]),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(vec![]),
                 Err(e) => Err(format!("{}: {e}", d.path)),
@@ -380,7 +382,7 @@ impl Checker {
         if let Some((file, cols)) = &snap.missing[slot] {
             return Err(format!(
                 "column `{column}` not found in {file} (columns: {})",
-                cols.join(", ")
+                text::columns(cols)
             ));
         }
         let key = (ds, column.to_string());
@@ -437,7 +439,7 @@ impl Checker {
             if fd.missing[0] {
                 return Err(format!(
                     "column `{column}` not found in {disp} (columns: {})",
-                    fd.columns.join(", ")
+                    text::columns(&fd.columns)
                 ));
             }
             set.extend(&fd.acc.keysets[0]);
@@ -593,7 +595,7 @@ impl Checker {
         &mut self,
         idx: usize,
         path: &Path,
-        format: crate::plan::Format,
+        format: super::Format,
         fk_sets: &[Arc<KeySet>],
     ) -> (Result<FileData, ReadError>, Stamp, bool) {
         let sets: Vec<&KeySet> = fk_sets.iter().map(|s| &**s).collect();
@@ -844,7 +846,7 @@ impl Checker {
         if let Some((file, cols)) = &snap.missing[slot] {
             r.message = format!(
                 "{column}: column not found in {file} (columns: {})",
-                cols.join(", ")
+                text::columns(cols)
             );
             return;
         }
@@ -1135,7 +1137,7 @@ impl Checker {
                 } else {
                     format!(
                         "column `{col}` not found in {file} (columns: {})",
-                        cols.join(", ")
+                        text::columns(cols)
                     )
                 })),
                 None => Ok(slot),

@@ -598,9 +598,16 @@ impl ColAcc {
     fn merge(&mut self, o: ColAcc) {
         self.nulls += o.nulls;
         self.nonnull += o.nonnull;
-        let (a, b) = (self.sum(), o.sum());
-        self.sum = a + b;
-        self.comp = (a - self.sum) + b;
+        // Both compensations are kept, so a file read in chunks (plain, in parallel)
+        // sums to what it sums to in one pass (compressed).
+        let t = self.sum + o.sum;
+        let lost = if self.sum.abs() >= o.sum.abs() {
+            (self.sum - t) + o.sum
+        } else {
+            (o.sum - t) + self.sum
+        };
+        self.sum = t;
+        self.comp += lost + o.comp;
         self.num_bad = self.num_bad.take().or(o.num_bad);
         self.date_bad = self.date_bad.take().or(o.date_bad);
         self.utf8_bad = self.utf8_bad.take().or(o.utf8_bad);

@@ -12,6 +12,7 @@
 //! - `text`: how values, literals and expressions are written in messages.
 
 mod eval;
+mod format;
 pub mod metrics;
 mod parse;
 pub mod read;
@@ -19,6 +20,7 @@ pub mod report;
 pub mod text;
 
 pub use eval::{Checker, ProbeOutcome, run_command};
+pub use format::{Compression, Format};
 pub use parse::{ParseError, parse};
 pub use report::{GateReport, check_command, evaluate_all};
 

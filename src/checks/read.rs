@@ -8,9 +8,10 @@
 //! there. The parser only looks at the needed fields and skips the rest of a record
 //! with a newline search.
 
+use super::format::{Compression, Format};
 use super::metrics::{Acc, Ctx, KeySet, Need, RowErr, RowState};
-use crate::plan::Format;
-use std::fs::File;
+use super::text;
+use std::fs::{File, FileType};
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::fs::FileExt;
 use std::path::Path;
@@ -63,37 +64,141 @@ fn io_err(e: std::io::Error) -> ReadError {
 const PARALLEL_MIN: u64 = 4 << 20;
 const BLOCK: usize = 1 << 20;
 
+/// The longest record (CSV record, header, JSONL line) a reader holds in memory.
+/// Past it the file is an error naming the row, not gigabytes of memory: a file of
+/// NULs without a newline is one endless record.
+pub const RECORD_MAX: usize = 64 << 20;
+
+/// Why a path is not a regular file, if it is not (`"a FIFO (named pipe)"`).
+pub fn irregular(file_type: &FileType) -> Option<&'static str> {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_file() {
+        None
+    } else if file_type.is_dir() {
+        Some("a directory")
+    } else if file_type.is_fifo() {
+        Some("a FIFO (named pipe)")
+    } else if file_type.is_socket() {
+        Some("a socket")
+    } else if file_type.is_block_device() || file_type.is_char_device() {
+        Some("a device")
+    } else {
+        Some("not a regular file")
+    }
+}
+
+/// The error for a path that is not a regular file.
+pub fn irregular_message(kind: &str) -> String {
+    if kind == "a directory" {
+        "is a directory, not a file".into()
+    } else {
+        format!("is {kind}, not a regular file")
+    }
+}
+
+/// Open a regular file for reading, never blocking: opening a FIFO waits for a writer,
+/// so the type is checked first and the open is non-blocking (the file could be
+/// swapped in between), and anything but a regular file is refused.
+fn open_regular(path: &Path) -> Result<File, ReadError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let refuse = |t: &FileType| irregular(t).map(|k| ReadError::new(irregular_message(k)));
+    if let Some(e) = refuse(&std::fs::metadata(path).map_err(io_err)?.file_type()) {
+        return Err(e);
+    }
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(io_err)?;
+    match refuse(&file.metadata().map_err(io_err)?.file_type()) {
+        Some(e) => Err(e),
+        None => Ok(file),
+    }
+}
+
 pub fn read(
     path: &Path,
     format: Format,
     need: &Need,
     fk_sets: &[&KeySet],
 ) -> Result<FileData, ReadError> {
-    let file = File::open(path).map_err(io_err)?;
-    let meta = file.metadata().map_err(io_err)?;
-    if meta.is_dir() {
-        return Err(ReadError::new("is a directory, not a file"));
-    }
+    let file = open_regular(path)?;
     let ctx = Ctx { need, fk_sets };
-    let mut fd = match format {
-        Format::Csv => read_csv(&file, meta.len(), b',', &ctx),
-        Format::Tsv => read_csv(&file, meta.len(), b'\t', &ctx),
-        Format::Text => read_text(file, &ctx),
-        Format::Jsonl => read_jsonl(file, &ctx),
-        Format::Parquet => read_parquet(file, &ctx),
+    let compression = Compression::from_path(path);
+    let mut fd = match (compression, format) {
+        (Compression::None, Format::Csv) => read_csv(&file, b',', &ctx),
+        (Compression::None, Format::Tsv) => read_csv(&file, b'\t', &ctx),
+        (Compression::None, Format::Parquet) => read_parquet(file, &ctx),
+        (_, Format::Parquet) => Err(ReadError::new(format!(
+            "a {} compressed Parquet file cannot be read (Parquet compresses its own pages)",
+            compression.name()
+        ))),
+        (_, Format::Csv) => read_csv_stream(decompress(file, compression)?, b',', &ctx),
+        (_, Format::Tsv) => read_csv_stream(decompress(file, compression)?, b'\t', &ctx),
+        (_, Format::Text) => read_text(decompress(file, compression)?, &ctx),
+        (_, Format::Jsonl) => read_jsonl(decompress(file, compression)?, &ctx),
     }?;
     fd.acc.finish(&ctx);
     Ok(fd)
 }
 
+/// A compressed file's bytes, decompressed as they are read; a corrupt or truncated
+/// stream is a read error that says which compression failed.
+struct Decompressed {
+    inner: Box<dyn Read + Send>,
+    compression: Compression,
+}
+
+fn decompress(file: File, compression: Compression) -> Result<Decompressed, ReadError> {
+    let inner: Box<dyn Read + Send> = match compression {
+        Compression::None => Box::new(file),
+        // Multi-member: `cat a.gz b.gz` and bgzip files are one stream.
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file))),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(file)
+                .map_err(|e| ReadError::new(format!("cannot start zstd decompression: {e}")))?,
+        ),
+    };
+    Ok(Decompressed { inner, compression })
+}
+
+impl Read for Decompressed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.read(buf).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::Interrupted {
+                return e;
+            }
+            let what = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                "truncated".to_string()
+            } else {
+                e.to_string()
+            };
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("corrupt {} data: {what}", self.compression.name()),
+            )
+        })
+    }
+}
+
+/// Read into `buf`, retrying when interrupted; 0 only at the end.
+fn read_some(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    loop {
+        match r.read(buf) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
 // ---------------------------------------------------------------- text
 
-fn read_text(mut file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+fn read_text(mut file: impl Read, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
     let mut buf = vec![0u8; BLOCK];
     let mut lines = 0u64;
     let mut last = b'\n';
     loop {
-        let n = file.read(&mut buf).map_err(io_err)?;
+        let n = read_some(&mut file, &mut buf).map_err(io_err)?;
         if n == 0 {
             break;
         }
@@ -128,6 +233,8 @@ enum Step {
     Blank(usize),
     /// A record; next position and its number of fields.
     Record(usize, usize),
+    /// A quoted field of this record is still open where the data ends.
+    Unterminated,
 }
 
 /// A CSV record parser that captures only the needed fields.
@@ -224,8 +331,7 @@ impl CsvParser {
             if p < len && buf[p] == b'"' {
                 let mut q = p + 1;
                 let mut escaped = false;
-                let close;
-                loop {
+                let close = loop {
                     match memchr::memchr(b'"', &buf[q..]) {
                         Some(k) => {
                             let at = q + k;
@@ -237,18 +343,14 @@ impl CsvParser {
                             if at + 1 == len && !eof {
                                 return Step::Incomplete;
                             }
-                            close = Some(at);
-                            break;
+                            break at;
                         }
-                        None if eof => {
-                            close = None;
-                            break;
-                        }
+                        None if eof => return Step::Unterminated,
                         None => return Step::Incomplete,
                     }
-                }
-                let content_end = close.unwrap_or(len);
-                let after = close.map_or(len, |c| c + 1);
+                };
+                let content_end = close;
+                let after = close + 1;
                 // Bytes after the closing quote up to the terminator are kept (as the
                 // csv crate does).
                 let term = match memchr::memchr2(delim, b'\n', &buf[after..]) {
@@ -428,16 +530,34 @@ impl CsvParser {
     }
 }
 
-/// Parse records from `start` until one starts at or after `stop` (or the data ends).
-/// Returns the accumulators and the boundary where it stopped.
-/// A chunk that started at a guessed boundary gives up rather than buffer more than
-/// this for one record: the guess was probably inside a quoted field (quotes then pair
-/// up the wrong way). It is parsed again from the true boundary.
-const SPECULATIVE_MAX_RECORD: usize = 64 << 20;
+/// Where a CSV reader's bytes come from: `fetch(buf, offset)` fills `buf` with the bytes
+/// at `offset` (a plain file, read anywhere) or with the next bytes of a stream (a
+/// decompressed file, read in order; the offset is then only a count); 0 at the end.
+type Fetch<'a> = dyn FnMut(&mut [u8], u64) -> std::io::Result<usize> + 'a;
+
+/// A chunk that started at a guessed boundary gives up rather than hold a record past
+/// [`RECORD_MAX`] or a quote still open at the end: the guess was probably inside a
+/// quoted field (quotes then pair up the wrong way). It is parsed again from the true
+/// boundary.
 const GAVE_UP: &str = "internal: speculative chunk gave up";
 
+/// The error for a record that outgrew [`RECORD_MAX`]; `record` is what was buffered.
+fn too_long(record: &[u8]) -> String {
+    let hint = if memchr::memchr(b'"', record).is_some() {
+        " (is a quote never closed?)"
+    } else {
+        ""
+    };
+    format!("the record is longer than {} MB{hint}", RECORD_MAX >> 20)
+}
+
+/// Parse records from `start` until one starts at or after `stop` (or the data ends).
+/// Returns the accumulators and the boundary where it stopped. `size`: the data's
+/// length when known (to size key sets up front).
+#[allow(clippy::too_many_arguments)]
 fn parse_range(
-    file: &File,
+    fetch: &mut Fetch<'_>,
+    size: Option<u64>,
     start: u64,
     stop: u64,
     ncols: usize,
@@ -445,15 +565,21 @@ fn parse_range(
     ctx: &Ctx<'_>,
     speculative: bool,
 ) -> Result<(Acc, u64), ReadError> {
-    let size = file.metadata().map_or(u64::MAX, |m| m.len());
     let st = RowState::new(ctx.need);
     let mut acc = Acc::new(ctx.need);
     let mut buf = vec![0u8; BLOCK];
     let mut len = 0usize; // valid bytes in buf
-    let mut base = start; // file offset of buf[0]
+    let mut base = start; // offset of buf[0]
     let mut pos = 0usize;
     let mut eof = false;
     let rows_only = ctx.need.rows_only();
+    let give_up = |row: u64, msg: String| -> ReadError {
+        if speculative {
+            ReadError::new(GAVE_UP)
+        } else {
+            RowErr { row, msg }.into()
+        }
+    };
     loop {
         // Refill: keep the unfinished record, read more after it.
         if !eof {
@@ -462,14 +588,12 @@ fn parse_range(
             len -= pos;
             pos = 0;
             if len == buf.len() {
-                if speculative && buf.len() >= SPECULATIVE_MAX_RECORD {
-                    return Err(ReadError::new(GAVE_UP));
+                if buf.len() >= RECORD_MAX {
+                    return Err(give_up(acc.rows + 1, too_long(&buf[..len])));
                 }
                 buf.resize(buf.len() * 2, 0);
             }
-            let n = file
-                .read_at(&mut buf[len..], base + len as u64)
-                .map_err(io_err)?;
+            let n = fetch(&mut buf[len..], base + len as u64).map_err(io_err)?;
             if n == 0 {
                 eof = true;
             }
@@ -491,6 +615,10 @@ fn parse_range(
                     }
                     break;
                 }
+                Step::Unterminated => {
+                    let msg = "a quoted field opened in this row is never closed".to_string();
+                    return Err(give_up(acc.rows + 1, msg));
+                }
                 Step::Blank(n) => pos = n,
                 Step::Record(n, nf) => {
                     if nf != ncols {
@@ -503,7 +631,10 @@ fn parse_range(
                     if rows_only {
                         acc.add_rows(1);
                     } else {
-                        if acc.rows == 4096 && !ctx.need.keysets.is_empty() {
+                        if acc.rows == 4096
+                            && !ctx.need.keysets.is_empty()
+                            && let Some(size) = size
+                        {
                             let done = base + pos as u64 - start;
                             let span = stop.min(size).saturating_sub(start);
                             acc.expect_rows(span * 4096 / done.max(1) + 1024);
@@ -519,32 +650,83 @@ fn parse_range(
     }
 }
 
-/// The header record (via the csv crate, which strips a UTF-8 BOM) and where the data starts.
-fn csv_header(file: &File, delim: u8) -> Result<(Vec<String>, u64), ReadError> {
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// The header record: its column names, where the data starts, and every byte fetched
+/// so far (a stream cannot be read twice). Leading blank lines and a UTF-8 BOM are
+/// skipped; a header past [`RECORD_MAX`], an open quote, an empty file, names that are
+/// not UTF-8 or that repeat are errors.
+fn csv_header(fetch: &mut Fetch<'_>, delim: u8) -> Result<(Vec<String>, u64, Vec<u8>), ReadError> {
+    let mut head: Vec<u8> = Vec::new();
+    let mut eof = false;
+    let mut more = |head: &mut Vec<u8>, eof: &mut bool| -> Result<(), ReadError> {
+        if head.len() >= RECORD_MAX {
+            return Err(ReadError::new(format!(
+                "the header is longer than {} MB",
+                RECORD_MAX >> 20
+            )));
+        }
+        let len = head.len();
+        // Doubling: each growth parses the header again from its start.
+        head.resize(len + len.max(BLOCK).min(RECORD_MAX - len), 0);
+        let n = fetch(&mut head[len..], len as u64).map_err(io_err)?;
+        head.truncate(len + n);
+        *eof = n == 0;
+        Ok(())
+    };
+    while head.len() < BOM.len() && !eof {
+        more(&mut head, &mut eof)?;
+    }
+    let mut pos = if head.starts_with(BOM) { BOM.len() } else { 0 };
+    let mut parser = CsvParser::new(delim, vec![], 0);
+    let end = loop {
+        if pos == head.len() {
+            if eof {
+                return Err(ReadError::new("the file is empty (no header row)"));
+            }
+            more(&mut head, &mut eof)?;
+            continue;
+        }
+        match parser.step(&head, pos, eof) {
+            Step::Blank(n) => pos = n,
+            Step::Record(n, _) => break n,
+            Step::Unterminated => {
+                return Err(ReadError::new(
+                    "a quoted field opened in the header is never closed",
+                ));
+            }
+            Step::Incomplete => more(&mut head, &mut eof)?,
+        }
+    };
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .delimiter(delim)
         .flexible(true)
-        .from_reader(BufReader::new(file));
+        .from_reader(&head[pos..end]);
     let mut rec = csv::ByteRecord::new();
-    match rdr.read_byte_record(&mut rec) {
-        Ok(true) => {}
-        Ok(false) => return Err(ReadError::new("the file is empty (no header row)")),
-        Err(e) => return Err(ReadError::new(format!("cannot read the header: {e}"))),
+    if let Err(e) = rdr.read_byte_record(&mut rec) {
+        return Err(ReadError::new(format!("cannot read the header: {e}")));
     }
-    let mut cols = Vec::with_capacity(rec.len());
+    let mut columns = Vec::with_capacity(rec.len());
+    let mut seen = std::collections::HashMap::with_capacity(rec.len());
     for f in rec.iter() {
-        match std::str::from_utf8(f) {
-            Ok(s) => cols.push(s.trim().to_string()),
-            Err(_) => {
-                return Err(ReadError::new(format!(
-                    "the header is not valid UTF-8 (column {})",
-                    cols.len() + 1
-                )));
-            }
+        let Ok(name) = std::str::from_utf8(f) else {
+            return Err(ReadError::new(format!(
+                "the header is not valid UTF-8 (column {})",
+                columns.len() + 1
+            )));
+        };
+        let name = name.trim().to_string();
+        if let Some(first) = seen.insert(name.clone(), columns.len() + 1) {
+            return Err(ReadError::new(format!(
+                "column {} appears twice in the header (columns {first} and {})",
+                text::clip_name(&name),
+                columns.len() + 1
+            )));
         }
+        columns.push(name);
     }
-    Ok((cols, rdr.position().byte()))
+    Ok((columns, end as u64, head))
 }
 
 fn slots_for(columns: &[String], need: &Need) -> (Vec<usize>, Vec<bool>) {
@@ -559,14 +741,16 @@ fn slots_for(columns: &[String], need: &Need) -> (Vec<usize>, Vec<bool>) {
     (slot_of, missing)
 }
 
-/// The first position at or after `at` that follows a newline (or the end).
+/// The first position at or after `at` that follows a newline (or the end). A search
+/// gives up after [`RECORD_MAX`] bytes: the record there is too long anyway, and the
+/// chunk before reports it.
 fn next_line_start(file: &File, at: u64, size: u64) -> Result<u64, ReadError> {
     if at == 0 {
         return Ok(0);
     }
     let mut buf = vec![0u8; 64 << 10];
     let mut off = at - 1;
-    while off < size {
+    while off < size && off - (at - 1) <= RECORD_MAX as u64 {
         let n = file.read_at(&mut buf, off).map_err(io_err)?;
         if n == 0 {
             break;
@@ -579,8 +763,42 @@ fn next_line_start(file: &File, at: u64, size: u64) -> Result<u64, ReadError> {
     Ok(size)
 }
 
-fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
-    let (columns, data_start) = csv_header(file, delim)?;
+/// A compressed CSV file: one pass over the decompressed stream, on one core.
+fn read_csv_stream(mut stream: impl Read, delim: u8, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+    let (columns, data_start, head) = csv_header(&mut |buf, _| read_some(&mut stream, buf), delim)?;
+    let (slot_of, missing) = slots_for(&columns, ctx.need);
+    let mut parser = CsvParser::new(delim, slot_of, ctx.need.columns.len());
+    // The bytes fetched past the header first, then the rest of the stream.
+    let mut replay = &head[data_start as usize..];
+    let mut fetch = |buf: &mut [u8], _| {
+        if replay.is_empty() {
+            read_some(&mut stream, buf)
+        } else {
+            read_some(&mut replay, buf)
+        }
+    };
+    let (acc, _) = parse_range(
+        &mut fetch,
+        None,
+        data_start,
+        u64::MAX,
+        columns.len(),
+        &mut parser,
+        ctx,
+        false,
+    )?;
+    Ok(FileData {
+        acc,
+        missing,
+        columns,
+    })
+}
+
+fn read_csv(file: &File, delim: u8, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+    let at = |buf: &mut [u8], offset: u64| file.read_at(buf, offset);
+    let (columns, data_start, _) = csv_header(&mut { at }, delim)?;
+    // The size after the header was read: a file still growing is read up to its end.
+    let size = file.metadata().map_err(io_err)?.len();
     let ncols = columns.len();
     let (slot_of, missing) = slots_for(&columns, ctx.need);
     let nslots = ctx.need.columns.len();
@@ -593,16 +811,20 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
     } else {
         1
     };
-    if threads <= 1 {
-        let (acc, _) = parse_range(
-            file,
-            data_start,
-            u64::MAX,
+    let parse = |start: u64, stop: u64, speculative: bool| {
+        parse_range(
+            &mut { at },
+            Some(size),
+            start,
+            stop,
             ncols,
             &mut new_parser(),
             ctx,
-            false,
-        )?;
+            speculative,
+        )
+    };
+    if threads <= 1 {
+        let (acc, _) = parse(data_start, u64::MAX, false)?;
         return Ok(FileData {
             acc,
             missing,
@@ -616,13 +838,13 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
         starts.push(next_line_start(file, nominal, size)?.max(*starts.last().unwrap()));
     }
     let n = starts.len();
+    let stop_of = |i: usize| if i + 1 < n { starts[i + 1] } else { u64::MAX };
     let results: Vec<Result<(Acc, u64), ReadError>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..n)
             .map(|i| {
-                let start = starts[i];
-                let stop = if i + 1 < n { starts[i + 1] } else { u64::MAX };
-                let mut parser = new_parser();
-                s.spawn(move || parse_range(file, start, stop, ncols, &mut parser, ctx, i > 0))
+                let (start, stop) = (starts[i], stop_of(i));
+                let parse = &parse;
+                s.spawn(move || parse(start, stop, i > 0))
             })
             .collect();
         handles
@@ -637,7 +859,7 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
     let mut total: Option<Acc> = None;
     let mut boundary = data_start;
     for (i, r) in results.into_iter().enumerate() {
-        let stop = if i + 1 < n { starts[i + 1] } else { u64::MAX };
+        let stop = stop_of(i);
         let gave_up = matches!(&r, Err(e) if e.msg == GAVE_UP);
         let r = if starts[i] == boundary && !gave_up {
             r
@@ -645,7 +867,7 @@ fn read_csv(file: &File, size: u64, delim: u8, ctx: &Ctx<'_>) -> Result<FileData
             // The previous chunk already covered this one.
             continue;
         } else {
-            parse_range(file, boundary, stop, ncols, &mut new_parser(), ctx, false)
+            parse(boundary, stop, false)
         };
         let done = total.as_ref().map_or(0, |t| t.rows);
         let (mut acc, end) = r.map_err(|mut e| {
@@ -688,7 +910,7 @@ fn json_cell(v: &serde_json::Value) -> Option<Vec<u8>> {
     }
 }
 
-fn read_jsonl(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
+fn read_jsonl(file: impl Read, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
     let need = ctx.need;
     let st = RowState::new(need);
     let mut acc = Acc::new(need);
@@ -700,11 +922,20 @@ fn read_jsonl(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
     let mut cells: Vec<Option<Vec<u8>>> = vec![None; need.columns.len()];
     loop {
         line.clear();
-        let n = rdr.read_until(b'\n', &mut line).map_err(io_err)?;
+        let n = (&mut rdr)
+            .take(RECORD_MAX as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .map_err(io_err)?;
         if n == 0 {
             break;
         }
         lineno += 1;
+        if line.len() > RECORD_MAX {
+            return Err(ReadError::new(format!(
+                "line {lineno}: longer than {} MB",
+                RECORD_MAX >> 20
+            )));
+        }
         if line.trim_ascii().is_empty() {
             continue;
         }
@@ -959,6 +1190,7 @@ mod tests {
         while pos < data.len() {
             match p.step(data, pos, true) {
                 Step::Incomplete => panic!("incomplete at eof"),
+                Step::Unterminated => panic!("unterminated quote"),
                 Step::Blank(n) => pos = n,
                 Step::Record(n, nf) => {
                     let cells = (0..nslots)
@@ -1000,9 +1232,10 @@ mod tests {
         assert!(matches!(p.step(b"ab,cd", 0, false), Step::Incomplete));
         assert!(matches!(p.step(b"ab,cd", 0, true), Step::Record(5, 2)));
         assert!(matches!(p.step(b"ab,\"cd\"", 0, false), Step::Incomplete));
+        // A quote still open where the data ends is reported, not taken as a field.
         assert!(matches!(
             p.step(b"ab,\"unterminated", 0, true),
-            Step::Record(16, 2)
+            Step::Unterminated
         ));
     }
 }

@@ -3,6 +3,38 @@
 use super::{Cmp, Expr, Filter, Literal, Metric, Op, Operand, Sign, Term};
 use std::fmt::Write;
 
+/// The longest piece of data quoted in a message or a result, in characters: a
+/// value or a column name can be megabytes, and messages go into events and reports.
+pub const QUOTE_MAX: usize = 80;
+
+/// `s`, shortened to [`QUOTE_MAX`] characters (ending in `…` when cut).
+pub fn clip(s: &str) -> String {
+    match s.char_indices().nth(QUOTE_MAX) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}…", &s[..cut]),
+    }
+}
+
+/// A column name in a message: `` `name` ``, shortened.
+pub fn clip_name(s: &str) -> String {
+    format!("`{}`", clip(s))
+}
+
+/// A file's columns in a message: the first few names, then how many more.
+pub fn columns(cols: &[String]) -> String {
+    const SHOWN: usize = 20;
+    let mut out = cols
+        .iter()
+        .take(SHOWN)
+        .map(|c| clip(c))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if cols.len() > SHOWN {
+        let _ = write!(out, ", … ({} more)", cols.len() - SHOWN);
+    }
+    out
+}
+
 /// Thousands separators on the integer part of an already formatted number.
 fn group(s: &str) -> String {
     let (neg, s) = match s.strip_prefix('-') {

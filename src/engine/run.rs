@@ -751,6 +751,10 @@ impl Engine {
         if self.phase == Phase::Running {
             self.interrupted = true;
             self.begin_shutdown();
+        } else if self.phase == Phase::Finalizing {
+            // Quit while the final checks run: they are abandoned, the record written.
+            self.interrupted = true;
+            self.finish();
         } else if self.phase == Phase::Stopping {
             // A second Ctrl-C: no more grace.
             for s in &self.sessions {
@@ -1195,6 +1199,7 @@ impl Engine {
                 }
                 self.begin_shutdown();
             }
+            Command::Quit if self.phase == Phase::Finalizing => self.interrupt(),
             _ => {}
         }
     }

@@ -211,32 +211,8 @@ pub struct SessionSpec {
     pub agent: AgentKind,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Csv,
-    Tsv,
-    Jsonl,
-    Parquet,
-    Text,
-}
-
-impl Format {
-    /// Format from a path's extension (`.csv .tsv .jsonl .ndjson .parquet`; else text).
-    pub fn from_path(path: &str) -> Format {
-        let lower = path.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
-            Format::Csv
-        } else if lower.ends_with(".tsv") {
-            Format::Tsv
-        } else if lower.ends_with(".jsonl") || lower.ends_with(".ndjson") {
-            Format::Jsonl
-        } else if lower.ends_with(".parquet") {
-            Format::Parquet
-        } else {
-            Format::Text
-        }
-    }
-}
+/// The check language and its readers sit below the plan; the plan names a format.
+pub use crate::checks::Format;
 
 /// One check as written and as parsed.
 #[derive(Debug, Clone)]

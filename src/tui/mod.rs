@@ -11,6 +11,7 @@ pub mod app;
 pub mod copy;
 #[doc(hidden)]
 pub mod fixtures;
+pub mod goto;
 pub mod keymap;
 pub mod keys;
 pub mod layout;
