@@ -95,9 +95,9 @@ enum V {
 }
 
 impl V {
-    fn show(&self) -> String {
+    fn show(&self, meaning: text::Meaning) -> String {
         match self {
-            V::Num(n) => text::number(*n),
+            V::Num(n) => text::number_as(*n, meaning),
             V::Date(d) => date_text(*d),
             V::Str(s) => format!("'{}'", text::clip(s)),
         }
@@ -929,7 +929,8 @@ impl Checker {
         r: &mut CheckResult,
     ) {
         let lhs_text = text::expr(lhs);
-        r.expected = text::cmp(cmp);
+        let meaning = text::Meaning::of_expr(lhs);
+        r.expected = text::cmp_as(cmp, meaning);
         let hint = match cmp {
             Cmp::Op(_, Operand::Literal(l)) | Cmp::Between(l, _) => hint_of(l),
             Cmp::Approx { .. } => Hint::Num,
@@ -955,7 +956,7 @@ impl Checker {
                         return set_novalue(r, &t, nv);
                     }
                 };
-                r.expected = format!("{} {} ({})", text::op(*op), rv.show(), text::expr(e));
+                r.expected = format!("{} {} ({})", text::op(*op), rv.show(meaning), text::expr(e));
                 cmp_v(&v, &rv).map(|o| op_holds(*op, o))
             }
             Cmp::Between(a, b) => cmp_v(&v, &lit_v(a)).and_then(|lo| {
@@ -984,7 +985,7 @@ impl Checker {
                 } else {
                     CheckStatus::Fail
                 };
-                r.message = format!("{lhs_text} = {}, expected {}", v.show(), r.expected);
+                r.message = format!("{lhs_text} = {}, expected {}", v.show(meaning), r.expected);
             }
             Err(e) => {
                 r.status = CheckStatus::Error;

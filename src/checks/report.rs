@@ -1,7 +1,7 @@
 //! `flightdeck check`: every dataset, probe and gate check once, now.
 
 use super::eval::Checker;
-use super::{CheckResult, CheckStatus, Measured, Severity};
+use super::{CheckResult, CheckStatus, Measured, Severity, text};
 use crate::gates::{Verdict, verdict};
 use crate::plan::Plan;
 use serde::Serialize;
@@ -76,9 +76,9 @@ fn status_str(s: CheckStatus) -> &'static str {
     }
 }
 
-fn value_str(v: &Measured) -> String {
-    match v {
-        Measured::Number(n) => super::text::number(*n),
+fn value_str(r: &CheckResult) -> String {
+    match &r.value {
+        Measured::Number(n) => text::number_as(*n, text::Meaning::of_check(&r.check)),
         Measured::Text(s) => s.clone(),
         Measured::Null => "-".into(),
     }
@@ -135,7 +135,7 @@ pub fn table(checks: &[CheckResult], gates: &[GateReport]) -> String {
                 c.source.clone(),
                 cut(&c.check, 72),
                 status,
-                value_str(&c.value),
+                value_str(c),
                 cut(&c.expected, 48),
             ]
         })

@@ -59,6 +59,89 @@ fn group(s: &str) -> String {
     out
 }
 
+/// What a number is, which decides how it is written: a count or an amount gets
+/// thousands separators, a value as found in the data (a year, an id) never does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Meaning {
+    /// `row_count`, `sum`, `mean`, `bytes`, counts of values: `1,987,412.50`.
+    Amount,
+    /// `min`/`max` of a column, `exit_code`, a probe's `value`: `2010`.
+    Value,
+}
+
+impl Meaning {
+    pub fn of_metric(m: &Metric) -> Meaning {
+        match m {
+            Metric::Min(_) | Metric::Max(_) | Metric::ExitCode | Metric::Value => Meaning::Value,
+            Metric::RowCount
+            | Metric::FileCount
+            | Metric::Bytes
+            | Metric::Sum(_)
+            | Metric::Mean(_)
+            | Metric::NullCount(_)
+            | Metric::DistinctCount(_)
+            | Metric::DuplicateCount(_) => Meaning::Amount,
+        }
+    }
+
+    /// One term means what its metric means; a sum or difference of terms is an amount.
+    pub fn of_expr(e: &Expr) -> Meaning {
+        match e.terms.as_slice() {
+            [(_, t)] => Meaning::of_metric(&t.metric),
+            _ => Meaning::Amount,
+        }
+    }
+
+    /// The meaning of a check's measured value (from the check as written).
+    pub fn of_check(text: &str) -> Meaning {
+        match super::parse(text).map(|c| c.body) {
+            Ok(super::Body::Compare { lhs, .. }) => Meaning::of_expr(&lhs),
+            _ => Meaning::Amount,
+        }
+    }
+}
+
+/// A number written for what it means: amounts as [`number`], values as they are
+/// (`2010`, `0.5`).
+pub fn number_as(x: f64, meaning: Meaning) -> String {
+    match meaning {
+        Meaning::Amount => number(x),
+        Meaning::Value if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
+        Meaning::Value => format!("{x}"),
+    }
+}
+
+/// A literal compared with something of this meaning.
+pub fn literal_as(l: &Literal, meaning: Meaning) -> String {
+    match (l, meaning) {
+        (Literal::Number(n), Meaning::Value) => number_as(*n, Meaning::Value),
+        _ => literal(l),
+    }
+}
+
+/// What a comparison expects, its numbers written for the meaning of what it compares.
+pub fn cmp_as(c: &Cmp, meaning: Meaning) -> String {
+    match c {
+        Cmp::Op(o, Operand::Literal(l)) => format!("{} {}", op(*o), literal_as(l, meaning)),
+        Cmp::Between(a, b) => format!(
+            "between {} and {}",
+            literal_as(a, meaning),
+            literal_as(b, meaning)
+        ),
+        Cmp::Approx {
+            target,
+            tol,
+            percent,
+        } if meaning == Meaning::Value => format!(
+            "{} ± {}{}",
+            number_as(*target, meaning),
+            number_as(*tol, meaning),
+            if *percent { "%" } else { "" }
+        ),
+        other => cmp(other),
+    }
+}
+
 /// A measured number: integers without decimals, others with two (or four
 /// significant digits below 1), with thousands separators: `1,987,412.50`.
 pub fn number(x: f64) -> String {
@@ -193,6 +276,22 @@ pub fn cmp(c: &Cmp) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn numbers_by_meaning() {
+        let check = super::super::parse("max(year) between 2010 and 2030").unwrap();
+        let super::super::Body::Compare { lhs, cmp: c } = check.body else {
+            panic!("a comparison")
+        };
+        let meaning = Meaning::of_expr(&lhs);
+        assert_eq!(meaning, Meaning::Value);
+        assert_eq!(number_as(2010.0, meaning), "2010");
+        assert_eq!(cmp_as(&c, meaning), "between 2010 and 2030");
+        assert_eq!(Meaning::of_check("sum(spend) > 0"), Meaning::Amount);
+        assert_eq!(Meaning::of_check("min(id) >= 100000"), Meaning::Value);
+        assert_eq!(number_as(1987412.5, Meaning::Amount), "1,987,412.50");
+        assert_eq!(number_as(0.25, Meaning::Value), "0.25");
+    }
 
     #[test]
     fn numbers() {

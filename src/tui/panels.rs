@@ -7,7 +7,7 @@ use super::keymap::Action;
 use super::model::fmt_duration;
 use super::shorten;
 use super::ui::{state_color, state_mark};
-use crate::checks::{CheckStatus, Measured, Severity};
+use crate::checks::{CheckResult, CheckStatus, Measured, Severity};
 use crate::gates::Verdict;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
@@ -55,9 +55,10 @@ pub fn check_mark(
     }
 }
 
-fn value_text(v: &Measured) -> String {
-    match v {
-        Measured::Number(x) => crate::checks::text::number(*x),
+fn value_text(r: &CheckResult) -> String {
+    use crate::checks::text::{Meaning, number_as};
+    match &r.value {
+        Measured::Number(x) => number_as(*x, Meaning::of_check(&r.check)),
         Measured::Text(t) => t.clone(),
         Measured::Null => "—".into(),
     }
@@ -132,11 +133,7 @@ impl App {
                 if r.status == CheckStatus::Error {
                     t.push_str(&format!(" — {}", r.message));
                 } else if !r.expected.is_empty() {
-                    t.push_str(&format!(
-                        " — {} (expected {})",
-                        value_text(&r.value),
-                        r.expected
-                    ));
+                    t.push_str(&format!(" — {} (expected {})", value_text(r), r.expected));
                 }
                 if r.provisional && r.status != CheckStatus::Pass {
                     t.push_str(" · provisional");
@@ -316,7 +313,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                     "its owner is still running: not final".into(),
                 ));
             }
-            out.push(field("value", value_text(&r.value)));
+            out.push(field("value", value_text(r)));
             if !r.expected.is_empty() {
                 out.push(field("expected", r.expected.clone()));
             }
@@ -370,7 +367,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                 let detail = if r.status == CheckStatus::Error || r.expected.is_empty() {
                     r.message.clone()
                 } else {
-                    format!("{} (expected {})", value_text(&r.value), r.expected)
+                    format!("{} (expected {})", value_text(r), r.expected)
                 };
                 out.push(Line::from(vec![
                     Span::styled(format!("  {mark} "), Style::default().fg(color)),

@@ -373,7 +373,9 @@ pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             _ => None,
         };
         let shown = match &r.value {
-            Measured::Number(x) => crate::checks::text::number(*x),
+            Measured::Number(x) => {
+                crate::checks::text::number_as(*x, crate::checks::text::Meaning::of_check(&r.check))
+            }
             Measured::Text(t) => t.clone(),
             Measured::Null => "—".into(),
         };
