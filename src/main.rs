@@ -1,4 +1,4 @@
-//! The `flightdeck` command line (SPEC §1).
+//! The `flightdeck` command line (docs/commands.md).
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;

@@ -1,4 +1,4 @@
-//! The control room screen (SPEC §5): a grid of live terminal panes, side panels for
+//! The control room screen (docs/control-room.md): a grid of live terminal panes, side panels for
 //! sessions, checks, gates and files, and the keys that drive the engine.
 //!
 //! Threads: each session's reader thread parses its output into that session's
