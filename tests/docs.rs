@@ -308,18 +308,28 @@ fn version_names_the_commit() {
         version.starts_with(&format!("flightdeck {}", env!("CARGO_PKG_VERSION"))),
         "{version}"
     );
-    // Built from a git checkout (as the tests are): the commit is named.
-    let head = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+    // Built from a git checkout (as the tests are): a commit of this repository is
+    // named (HEAD's at build time; a commit made since may have moved HEAD on).
+    let inside = Command::new("git")
+        .args(["rev-parse", "--git-dir"])
         .current_dir(repo())
         .output()
         .expect("git");
-    if head.status.success() {
-        // build.rs builds again whenever HEAD moves, so this is HEAD's commit.
-        let commit = text(&head.stdout).trim().to_string();
+    if inside.status.success() {
+        let commit = version
+            .split("commit ")
+            .nth(1)
+            .and_then(|rest| rest.split([',', ')']).next())
+            .unwrap_or_default();
+        assert!(commit.len() == 12, "{version}");
+        let known = Command::new("git")
+            .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+            .current_dir(repo())
+            .status()
+            .expect("git");
         assert!(
-            version.contains(&format!("commit {commit}")),
-            "{version} (HEAD {commit})"
+            known.success(),
+            "{version}: {commit} is no commit of this repository"
         );
     }
 }
