@@ -89,7 +89,8 @@ parquet() {
 }
 
 # finish TEXT: the last line an agent prints.
-finish() { printf '\n%s%s✔ %s%s\n' "$C_BOLD" "$C_GREEN" "$*" "$C_RESET"; }
+# It also tells flightdeck the agent finished its turn (idle), as a real agent's hook does.
+finish() { printf '\n%s%s✔ %s%s\n' "$C_BOLD" "$C_GREEN" "$*" "$C_RESET"; tell idle "$*"; }
 
 # tell STATE [MESSAGE]: tell flightdeck what this agent is doing (needs-input, working,
 # idle), as a real agent's hooks do. Outside flightdeck it does nothing.

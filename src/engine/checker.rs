@@ -123,9 +123,8 @@ fn answer(checker: &mut Checker, Work { job, probes }: Work) -> CheckDone {
 /// The answer to a job that was abandoned: every check it covers is an error.
 fn abandoned(plan: &Plan, work: &Work, limit: Duration) -> CheckDone {
     let message = format!(
-        "not answered within {} s; abandoned (a file that cannot be read, such as one on a \
-         stalled network file system?)",
-        limit.as_secs()
+        "not answered within {limit:?}; abandoned (a file that cannot be read, such as one \
+         on a stalled network file system?)"
     );
     let errors = |source: &str, checks: &[CheckSpec]| -> Vec<CheckResult> {
         checks
@@ -215,4 +214,48 @@ fn spawn_with_deadline(
         })
         .expect("spawn checks dispatch thread");
     tx
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job past its deadline is answered with errors at once, and the next job is
+    /// still answered (by a fresh checker).
+    #[test]
+    fn a_job_past_its_deadline_is_abandoned_with_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let rows: String = (0..200_000).map(|i| format!("{i},x\n")).collect();
+        std::fs::write(dir.path().join("big.csv"), format!("a,b\n{rows}")).unwrap();
+        let text = "[plan]\nname = \"t\"\n\n[[dataset]]\nname = \"big\"\npath = \"big.csv\"\n\
+                    checks = [\"sum(a) > 0\"]\n";
+        let plan = crate::plan::load_str(
+            text,
+            &dir.path().join("plan.toml"),
+            &std::collections::BTreeMap::new(),
+        )
+        .unwrap();
+        let (done_tx, mut done) = tokio::sync::mpsc::unbounded_channel();
+        let jobs = spawn_with_deadline(Arc::new(plan), done_tx, Duration::from_millis(1));
+        for _ in 0..2 {
+            let started = std::time::Instant::now();
+            jobs.send(CheckJob::Dataset {
+                idx: 0,
+                owner_done: true,
+            })
+            .unwrap();
+            let Some(CheckDone::Dataset { idx: 0, results }) = done.blocking_recv() else {
+                panic!("a dataset answer");
+            };
+            assert!(started.elapsed() < Duration::from_secs(2));
+            assert_eq!(results[0].status, CheckStatus::Error);
+            assert!(
+                results[0]
+                    .message
+                    .starts_with("not answered within 1ms; abandoned"),
+                "{}",
+                results[0].message
+            );
+        }
+    }
 }

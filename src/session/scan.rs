@@ -40,8 +40,11 @@ pub(crate) struct Scanner {
     skip_line: bool,
 }
 
-/// How many of the last lines of output count as "on screen" for prompts.
+/// How many of the last lines of output count as "on screen" for the `attention`
+/// pattern, and for the built-in prompts (an agent's dialog is taller: Codex puts its
+/// question seven lines above its footer).
 const PROMPT_LINES: usize = 6;
+const BUILTIN_LINES: usize = 12;
 
 /// Lines longer than this are not prompts (and are not kept whole).
 const PROMPT_LINE_MAX: usize = 400;
@@ -60,7 +63,7 @@ impl Scanner {
             attention,
             builtin,
             prompt_on: None,
-            recent: VecDeque::with_capacity(PROMPT_LINES + 1),
+            recent: VecDeque::with_capacity(BUILTIN_LINES + 1),
             skip_line: false,
         }
     }
@@ -69,18 +72,32 @@ impl Scanner {
         self.attention.is_some() || !self.builtin.is_empty()
     }
 
-    /// The first prompt among `lines`: the user's pattern first, then the built-ins.
-    fn prompt_in<'a>(&self, lines: impl Iterator<Item = &'a str> + Clone) -> Option<PromptSeen> {
-        let seen = |re: &Regex, builtin: bool| {
-            lines.clone().find(|l| re.is_match(l)).map(|l| PromptSeen {
+    /// The first prompt on screen (the recent lines and `partial`): the user's
+    /// pattern first, then the built-ins in their order (the question before its
+    /// options).
+    fn prompt_in(&self, partial: Option<&str>) -> Option<PromptSeen> {
+        let last = |n: usize| {
+            let skip = self.recent.len().saturating_sub(n);
+            self.recent
+                .iter()
+                .skip(skip)
+                .map(String::as_str)
+                .chain(partial)
+        };
+        let seen = |re: &Regex, n: usize, builtin: bool| {
+            last(n).find(|l| re.is_match(l)).map(|l| PromptSeen {
                 line: tidy(l),
                 builtin,
             })
         };
         self.attention
             .iter()
-            .find_map(|re| seen(re, false))
-            .or_else(|| self.builtin.iter().find_map(|re| seen(re, true)))
+            .find_map(|re| seen(re, PROMPT_LINES, false))
+            .or_else(|| {
+                self.builtin
+                    .iter()
+                    .find_map(|re| seen(re, BUILTIN_LINES, true))
+            })
     }
 
     pub fn scan(&mut self, chunk: &[u8]) -> Found {
@@ -108,7 +125,7 @@ impl Scanner {
                 if std::mem::take(&mut self.skip_line) {
                     continue;
                 }
-                if self.recent.len() == PROMPT_LINES {
+                if self.recent.len() == BUILTIN_LINES {
                     self.recent.pop_front();
                 }
                 let l = if l.len() > PROMPT_LINE_MAX {
@@ -119,8 +136,7 @@ impl Scanner {
                 self.recent.push_back(l.to_string());
             }
             let partial = (!self.skip_line).then(|| self.asm.partial());
-            let lines = self.recent.iter().map(String::as_str).chain(partial);
-            let now = self.prompt_in(lines);
+            let now = self.prompt_in(partial);
             if now.is_some() != self.prompt_on.is_some() {
                 found.prompt = Some(now.clone());
             }
@@ -230,6 +246,20 @@ mod tests {
         );
         let f = s.scan(b"\x1b]2;build: 3/4\x1b\\");
         assert_eq!(f.title.as_deref(), Some("build: 3/4"));
+    }
+
+    #[test]
+    fn a_tall_dialog_in_one_chunk_is_named_by_its_question() {
+        let codex = crate::agent::profile::prompts(crate::plan::AgentKind::Codex);
+        let mut s = Scanner::new(None, None, codex);
+        let screen = "  Would you like to run the following command?\r\n\r\n  $ cargo test\r\n\r\n\
+                      › 1. Yes, proceed (y)\r\n  2. No, and tell Codex what to do differently (esc)\r\n\r\n\
+                      \x20 Press enter to confirm or esc to cancel\r\n";
+        let f = s.scan(screen.as_bytes());
+        assert_eq!(
+            prompt(&f),
+            Some(Some("Would you like to run the following command?"))
+        );
     }
 
     #[test]
