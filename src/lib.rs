@@ -9,6 +9,7 @@
 pub mod agent;
 pub mod ansi;
 pub mod checks;
+pub mod client;
 pub mod demo;
 pub mod duration;
 pub mod engine;
@@ -18,6 +19,7 @@ pub mod init;
 pub mod plan;
 pub mod record;
 pub mod schedule;
+pub mod server;
 pub mod session;
 pub mod sim;
 pub mod tui;

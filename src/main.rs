@@ -2,10 +2,11 @@
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
-use flightdeck::engine::{self, RunOptions};
-use flightdeck::headless::{self, HeadlessSink};
+use flightdeck::client;
+use flightdeck::engine::RunOptions;
 use flightdeck::init;
 use flightdeck::plan::{self, Plan};
+use flightdeck::server::launch;
 use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -62,6 +63,9 @@ enum Cmd {
         /// At most N sessions at once (1 or more).
         #[arg(long, value_name = "N", value_parser = at_least_one)]
         max_parallel: Option<usize>,
+        /// Start the run in the background, print its id and exit.
+        #[arg(long, conflicts_with = "no_tui")]
+        detach: bool,
     },
     /// Evaluate every dataset, probe and gate check once, now.
     #[command(after_help = "Examples:
@@ -97,6 +101,62 @@ enum Cmd {
         /// Where to write the demo.
         #[arg(long, default_value = "flightdeck-demo")]
         dir: PathBuf,
+    },
+    /// Open the control room on a live run.
+    #[command(after_help = "Examples:
+  flightdeck attach                               # the only live run
+  flightdeck attach latest
+  flightdeck attach 20261130-0915                 # a unique prefix of a run id")]
+    Attach {
+        /// A run id, a unique prefix of one, or `latest` (default: the only live run).
+        run: Option<String>,
+    },
+    /// The live runs of this user on this machine.
+    #[command(after_help = "Examples:
+  flightdeck ls
+  flightdeck ls --format json | jq -r '.[].id'")]
+    Ls {
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+    },
+    /// Control a live run: start|stop|restart|skip|done SESSION, approve GATE,
+    /// recheck, input SESSION TEXT, quit.
+    #[command(
+        override_usage = "flightdeck ctl [RUN] VERB [NAME] [TEXT]",
+        after_help = "Examples:
+  flightdeck ctl approve data-ready
+  flightdeck ctl restart orders
+  flightdeck ctl latest input report \"Add a chart of revenue per month.\"
+  flightdeck ctl quit"
+    )]
+    Ctl {
+        #[arg(required = true, num_args = 1..=4, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+    /// The run's events as JSON lines (the history, then live ones with --follow).
+    #[command(after_help = "Examples:
+  flightdeck events --follow | jq -c 'select(.event == \"gate_result\")'
+  flightdeck events latest > events.jsonl")]
+    Events {
+        run: Option<String>,
+        #[arg(long)]
+        follow: bool,
+    },
+    /// A session's output as plain text.
+    #[command(
+        override_usage = "flightdeck logs [RUN] SESSION [--follow] [--raw]",
+        after_help = "Examples:
+  flightdeck logs orders --follow
+  flightdeck logs latest orders --raw > orders.log"
+    )]
+    Logs {
+        #[arg(required = true, num_args = 1..=2)]
+        args: Vec<String>,
+        #[arg(long)]
+        follow: bool,
+        /// As written, escape sequences included.
+        #[arg(long)]
+        raw: bool,
     },
     /// Write a commented starter plan, ./flightdeck.toml (never overwrites one).
     #[command(after_help = "Examples:
@@ -225,6 +285,7 @@ fn main() -> ExitCode {
             resume,
             vars,
             max_parallel,
+            detach,
         } => match load(&plan, &vars) {
             Ok(p) => {
                 let opts = RunOptions {
@@ -235,7 +296,7 @@ fn main() -> ExitCode {
                     max_parallel,
                     ..Default::default()
                 };
-                run(p, opts, no_tui)
+                run(p, opts, no_tui, detach)
             }
             Err(code) => code,
         },
@@ -251,9 +312,28 @@ fn main() -> ExitCode {
             };
             eprintln!("flightdeck: demo written to {}", dir.display());
             match load(&path, &[]) {
-                Ok(p) => run(p, RunOptions::default(), no_tui),
+                Ok(p) => run(p, RunOptions::default(), no_tui, false),
                 Err(code) => code,
             }
+        }
+        Cmd::Attach { run } => {
+            client_result(client::resolve(run.as_deref()).and_then(|r| client::attach::attach(&r)))
+        }
+        Cmd::Ls { format } => client_result(client::ls(matches!(format, Format::Json)).map(|t| {
+            print!("{t}");
+            0
+        })),
+        Cmd::Ctl { args } => client_result(client::ctl(&args).map(|()| 0)),
+        Cmd::Events { run, follow } => {
+            client_result(client::events(run.as_deref(), follow).map(|()| 0))
+        }
+        Cmd::Logs { args, follow, raw } => {
+            let (run, session) = match args.as_slice() {
+                [session] => (None, session),
+                [run, session, ..] => (Some(run.as_str()), session),
+                [] => return fail(2, "logs needs a session name"),
+            };
+            client_result(client::logs(run, session, follow, raw).map(|()| 0))
         }
         Cmd::Init => match init::write(Path::new(".")) {
             Ok(path) => {
@@ -300,24 +380,41 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(plan: Plan, mut opts: RunOptions, no_tui: bool) -> ExitCode {
+/// A client command's outcome as an exit status: a usage error (an unknown run, a
+/// bad verb) is 2, anything else that went wrong 1.
+fn client_result(result: anyhow::Result<i32>) -> ExitCode {
+    match result {
+        Ok(code) => ExitCode::from(code as u8),
+        Err(e) if e.downcast_ref::<client::Usage>().is_some() => fail(2, e),
+        Err(e) => fail(1, format!("{e:#}")),
+    }
+}
+
+fn run(plan: Plan, mut opts: RunOptions, no_tui: bool, detach: bool) -> ExitCode {
     let plan = Arc::new(plan);
     let tty = std::io::stdout().is_terminal();
+    if detach {
+        return match launch::background(plan, opts, false) {
+            Ok((id, _)) => {
+                println!("{id}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(2, format!("{e:#}")),
+        };
+    }
     if tty && !no_tui {
-        return match flightdeck::tui::run(plan, opts) {
-            Ok(code) => ExitCode::from(code as u8),
+        opts.pane_sizes = client::attach::initial_sizes(&plan, opts.only.as_deref());
+        return match launch::background(plan, opts, true) {
+            Ok((id, socket)) => client_result(client::attach::attach(&client::Run { id, socket })),
             Err(e) => fail(2, format!("{e:#}")),
         };
     }
     if !no_tui {
         eprintln!("flightdeck: stdout is not a terminal; running headless");
     }
-    opts.headless = true;
     let color = tty && std::env::var_os("NO_COLOR").is_none();
-    let names = plan.sessions.iter().map(|s| s.name.clone()).collect();
-    let sink = Arc::new(HeadlessSink::new(names, color));
-    match engine::start(plan, opts, sink.clone()) {
-        Ok(handle) => ExitCode::from(headless::run(handle, &sink, color) as u8),
+    match launch::foreground(plan, opts, color) {
+        Ok(code) => ExitCode::from(code as u8),
         Err(e) => fail(2, format!("{e:#}")),
     }
 }

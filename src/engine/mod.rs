@@ -32,6 +32,9 @@ pub struct RunOptions {
     pub headless: bool,
     /// Terminal size (rows, cols) per session index; missing entries get 24x80.
     pub pane_sizes: Vec<(u16, u16)>,
+    /// The run server's socket directory: sessions get `FLIGHTDECK_SOCKET`
+    /// (`<dir>/<run_id>.sock`, docs/protocol.md).
+    pub socket_dir: Option<PathBuf>,
 }
 
 /// A run in progress: read its events, send it commands.

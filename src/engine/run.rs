@@ -797,6 +797,10 @@ impl Engine {
             ("FLIGHTDECK_ATTEMPT".into(), attempt.to_string()),
             ("FLIGHTDECK_EXE".into(), self.exe.clone()),
         ];
+        if let Some(dir) = &self.opts.socket_dir {
+            let socket = dir.join(format!("{}.sock", self.rec.run_id));
+            env.push(("FLIGHTDECK_SOCKET".into(), socket.display().to_string()));
+        }
         env.extend(spec.env.iter().map(|(k, v)| (k.clone(), v.clone())));
         let argv = spec.command.argv(&self.plan.shell);
         let shell_form = matches!(spec.command, crate::plan::CommandSpec::Shell(_));

@@ -1,0 +1,432 @@
+//! The control room for one attached client (docs/protocol.md, "The screen stream").
+//!
+//! Like tmux, the server draws: each client has its own [`App`] (focus, zoom, mode)
+//! fed the run's event history and then live events, and a ratatui `Terminal` whose
+//! backend collects bytes for that client's connection at that client's size, so only
+//! what changed is sent. The pane emulators are shared; the sessions' terminals take
+//! the size of the client that most recently resized or typed.
+
+use super::Shared;
+use super::conn::{Line, MAX_LINE, read_line};
+use super::hub::Outbox;
+use crate::engine::Event;
+use crate::tui::app::App;
+use crate::tui::model::RunView;
+use crate::tui::{layout, ui};
+use crossbeam_channel::{Receiver, select};
+use crossterm::event::{Event as TermEvent, MouseEventKind};
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Rect, Size};
+use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::io::BufReader;
+use std::os::unix::net::UnixStream;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+/// At most this often (≈60 fps).
+const FRAME: Duration = Duration::from_millis(16);
+
+/// A client with this much still to read gets no new frame until it catches up
+/// (drawing what it cannot take only costs the run CPU); the next frame has it all.
+const BACKLOG: usize = 256 << 10;
+
+/// A client that has taken nothing for this long while bytes wait is dropped.
+const STALL_LIMIT: Duration = Duration::from_secs(10);
+
+/// What the client sent.
+enum Input {
+    Term(TermEvent),
+    /// The client's terminal hung up, or it asked to detach.
+    Detach,
+    /// The client was told to end (SIGTERM): stop the run, leave when it has finished.
+    Quit,
+    /// The connection ended.
+    Gone,
+}
+
+/// How a client's control room ended.
+enum Leave {
+    Detached,
+    /// The user left a finished run (or ended it): its exit status.
+    Finished(i32),
+    /// The connection is gone (or was dropped for falling behind).
+    Gone,
+}
+
+/// A ratatui backend that draws into a buffer for one client, at that client's size
+/// (never the server's own terminal, which it does not have).
+struct ClientBackend {
+    inner: CrosstermBackend<Collected>,
+    collected: Collected,
+    size: Size,
+    cursor: Position,
+}
+
+/// The bytes a frame wrote, shared with the backend that writes them.
+#[derive(Clone, Default)]
+struct Collected(Rc<RefCell<Vec<u8>>>);
+
+impl std::io::Write for Collected {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ClientBackend {
+    fn new(cols: u16, rows: u16) -> ClientBackend {
+        let collected = Collected::default();
+        ClientBackend {
+            inner: CrosstermBackend::new(collected.clone()),
+            collected,
+            size: Size::new(cols, rows),
+            cursor: Position::ORIGIN,
+        }
+    }
+
+    fn take(&mut self) -> Vec<u8> {
+        std::mem::take(&mut *self.collected.0.borrow_mut())
+    }
+}
+
+impl Backend for ClientBackend {
+    type Error = std::io::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> std::io::Result<()>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.inner.draw(content)
+    }
+    fn hide_cursor(&mut self) -> std::io::Result<()> {
+        self.inner.hide_cursor()
+    }
+    fn show_cursor(&mut self) -> std::io::Result<()> {
+        self.inner.show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> std::io::Result<Position> {
+        Ok(self.cursor)
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> std::io::Result<()> {
+        self.cursor = position.into();
+        self.inner.set_cursor_position(self.cursor)
+    }
+    fn clear(&mut self) -> std::io::Result<()> {
+        self.inner.clear()
+    }
+    fn clear_region(&mut self, clear_type: ClearType) -> std::io::Result<()> {
+        self.inner.clear_region(clear_type)
+    }
+    fn size(&self) -> std::io::Result<Size> {
+        Ok(self.size)
+    }
+    fn window_size(&mut self) -> std::io::Result<WindowSize> {
+        Ok(WindowSize {
+            columns_rows: self.size,
+            pixels: Size::default(),
+        })
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Backend::flush(&mut self.inner)
+    }
+}
+
+/// Serve an attached client until it detaches, leaves or goes away.
+pub fn serve(
+    shared: &Arc<Shared>,
+    outbox: &Arc<Outbox>,
+    reader: BufReader<UnixStream>,
+    cols: u16,
+    rows: u16,
+) {
+    if !outbox.send_json(&json!({ "ok": true, "id": shared.run_id })) {
+        return;
+    }
+    let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
+    let me = shared.add_client(wake_tx);
+    let (input_tx, input_rx) = crossbeam_channel::unbounded();
+    {
+        let outbox = outbox.clone();
+        let _ = std::thread::Builder::new()
+            .name("server-client-input".into())
+            .spawn(move || read_input(reader, &outbox, &input_tx));
+    }
+    let (past, live) = shared.hub.subscribe();
+    let now = Instant::now();
+    let view = RunView::new(
+        shared.plan.clone(),
+        shared.run_id.clone(),
+        shared.only.as_deref(),
+        now,
+    );
+    let mut app = App::new(view, shared.screens.clone());
+    for r in &past {
+        app.on_event(&r.event, now);
+    }
+    // The history is news to this client's screen, not to its bell.
+    app.bell = false;
+    let backend = ClientBackend::new(cols, rows);
+    let leave = match Terminal::new(backend) {
+        Ok(mut terminal) => {
+            let _ = terminal.clear();
+            let mut client = Client {
+                shared,
+                outbox,
+                me,
+                app: &mut app,
+                terminal: &mut terminal,
+            };
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                client.run(&input_rx, &live, &wake_rx)
+            }))
+            .unwrap_or(Leave::Gone)
+        }
+        Err(_) => Leave::Gone,
+    };
+    let exit = match leave {
+        Leave::Detached => Some(json!({ "code": Value::Null, "line": leave_line(shared, None) })),
+        Leave::Finished(code) => {
+            Some(json!({ "code": code, "line": leave_line(shared, Some(code)) }))
+        }
+        Leave::Gone => None,
+    };
+    if let Some(exit) = exit {
+        outbox.send_json(&json!({ "exit": exit }));
+    }
+    // The last client of a finished run ends the server: say goodbye first.
+    outbox.finish_and_wait(Duration::from_secs(2));
+    shared.remove_client(me);
+}
+
+/// What the client prints after restoring its terminal.
+fn leave_line(shared: &Shared, code: Option<i32>) -> String {
+    let id = &shared.run_id;
+    let record = shared.run_dir.display();
+    match code {
+        None => format!(
+            "flightdeck: detached; run {id} goes on (record {record}); attach again with \
+             `flightdeck attach {id}`"
+        ),
+        Some(code) => {
+            let status = shared
+                .hub
+                .history()
+                .iter()
+                .rev()
+                .find_map(|r| match &r.event {
+                    Event::RunFinished { status, .. } => Some(status.clone()),
+                    _ => None,
+                })
+                .unwrap_or_else(|| "ended".into());
+            format!(
+                "flightdeck: run {id} {status} (exit {code}); report {}; resume with \
+                 `flightdeck run {} --resume {id}`",
+                shared.run_dir.join("report.md").display(),
+                shared.plan.file.display()
+            )
+        }
+    }
+}
+
+/// Read the client's messages: terminal events, detach, or the end.
+fn read_input(
+    mut reader: BufReader<UnixStream>,
+    outbox: &Outbox,
+    tx: &crossbeam_channel::Sender<Input>,
+) {
+    while let Line::Text(line) = read_line(&mut reader, MAX_LINE) {
+        let msg = match serde_json::from_slice::<Value>(&line) {
+            Ok(v) => v,
+            Err(e) => {
+                outbox.send_json(&json!({ "error": format!("not JSON: {e}") }));
+                continue;
+            }
+        };
+        let input = if msg.get("detach").and_then(Value::as_bool) == Some(true) {
+            Input::Detach
+        } else if msg.get("quit").and_then(Value::as_bool) == Some(true) {
+            Input::Quit
+        } else if let Some(ev) = msg.get("term") {
+            match serde_json::from_value::<TermEvent>(ev.clone()) {
+                Ok(ev) => Input::Term(ev),
+                Err(e) => {
+                    outbox.send_json(&json!({ "error": format!("not a terminal event: {e}") }));
+                    continue;
+                }
+            }
+        } else {
+            outbox.send_json(&json!({ "error": "expected {\"term\": EVENT}, {\"detach\": true} or {\"quit\": true}" }));
+            continue;
+        };
+        if tx.send(input).is_err() {
+            return;
+        }
+    }
+    let _ = tx.send(Input::Gone);
+}
+
+struct Client<'a> {
+    shared: &'a Arc<Shared>,
+    outbox: &'a Arc<Outbox>,
+    me: u64,
+    app: &'a mut App,
+    terminal: &'a mut Terminal<ClientBackend>,
+}
+
+impl Client<'_> {
+    fn run(
+        &mut self,
+        input: &Receiver<Input>,
+        live: &Receiver<Arc<super::hub::Record>>,
+        wake: &Receiver<()>,
+    ) -> Leave {
+        let mut last_draw: Option<Instant> = None;
+        let mut tick_at: Option<Instant> = None;
+        let mut need_draw = true;
+        loop {
+            let now = Instant::now();
+            let mut wake_at = tick_at;
+            if need_draw && self.outbox.pending() <= BACKLOG {
+                let frame_at = last_draw.map_or(now, |t| t + FRAME);
+                wake_at = Some(wake_at.map_or(frame_at, |w| w.min(frame_at)));
+            }
+            for i in 0..self.app.screens.len() {
+                if let Some(d) = self.app.screens.pane(i).sync_deadline() {
+                    wake_at = Some(wake_at.map_or(d, |w| w.min(d)));
+                }
+            }
+            let timeout = wake_at.map_or(Duration::from_secs(3600), |t| {
+                t.saturating_duration_since(now)
+            });
+            select! {
+                recv(input) -> m => match m {
+                    Ok(Input::Term(ev)) => {
+                        if let Some(leave) = self.on_term(ev, &mut need_draw) {
+                            return leave;
+                        }
+                    }
+                    Ok(Input::Detach) => return Leave::Detached,
+                    Ok(Input::Quit) => self.app.quit_now(),
+                    Ok(Input::Gone) | Err(_) => return Leave::Gone,
+                },
+                recv(live) -> r => match r {
+                    Ok(r) => {
+                        self.app.on_event(&r.event, Instant::now());
+                        need_draw = true;
+                    }
+                    // Fell too far behind the run's events: dropped.
+                    Err(_) => return Leave::Gone,
+                },
+                recv(wake) -> _ => need_draw = true,
+                default(timeout) => {}
+            }
+            for c in self.app.commands.drain(..) {
+                let _ = self.shared.commands.send(c);
+            }
+            if self.app.exit {
+                return match self.app.view.finished.as_ref() {
+                    Some((_, code, _)) => Leave::Finished(*code),
+                    None => Leave::Finished(1),
+                };
+            }
+            let now = Instant::now();
+            self.app.expire(now);
+            for i in 0..self.app.screens.len() {
+                need_draw |= self.app.screens.pane(i).expire_sync(now);
+            }
+            if tick_at.is_some_and(|t| now >= t) {
+                tick_at = None;
+                need_draw = true;
+            }
+            if self.outbox.stalled_for() > STALL_LIMIT {
+                self.outbox.drop_connection();
+                return Leave::Gone;
+            }
+            let due = last_draw.is_none_or(|t| now >= t + FRAME);
+            if need_draw && self.outbox.pending() > BACKLOG {
+                // Look again once it may have caught up.
+                tick_at = Some(now + FRAME * 4);
+            } else if due && need_draw {
+                if !self.draw(now) {
+                    return Leave::Gone;
+                }
+                last_draw = Some(now);
+                tick_at = self.app.next_tick(now);
+                need_draw = false;
+            }
+        }
+    }
+
+    /// A key, mouse, paste or resize from the client. Returns how to leave, if so.
+    fn on_term(&mut self, ev: TermEvent, need_draw: &mut bool) -> Option<Leave> {
+        let now = Instant::now();
+        let moved = matches!(&ev, TermEvent::Mouse(m) if m.kind == MouseEventKind::Moved);
+        *need_draw |= !moved;
+        match ev {
+            TermEvent::Key(k) => {
+                self.take_size();
+                self.app.on_key(k, now);
+                // `D`, or `d` in the quit dialog.
+                if std::mem::take(&mut self.app.detach) {
+                    return Some(Leave::Detached);
+                }
+            }
+            TermEvent::Paste(p) => {
+                self.take_size();
+                self.app.on_paste(&p);
+            }
+            TermEvent::Mouse(m) => self.app.on_mouse(m),
+            TermEvent::Resize(cols, rows) => {
+                self.take_size();
+                self.terminal.backend_mut().size = Size::new(cols.max(1), rows.max(1));
+                let _ = self.terminal.autoresize();
+            }
+            _ => {}
+        }
+        None
+    }
+
+    /// This client typed or resized: the sessions' terminals follow its layout.
+    fn take_size(&self) {
+        self.shared.sizer.store(self.me, Ordering::Relaxed);
+    }
+
+    /// Draw a frame and queue the bytes for the client; false when it is gone.
+    fn draw(&mut self, now: Instant) -> bool {
+        self.app.screens.take_dirty();
+        let size = self.terminal.backend().size;
+        let area = Rect::new(0, 0, size.width, size.height);
+        if self.shared.sizer.load(Ordering::Relaxed) == self.me {
+            self.app.prepare(area);
+            for c in self.app.commands.drain(..) {
+                let _ = self.shared.commands.send(c);
+            }
+        } else {
+            self.app.layout = layout::compute(&self.app.layout_input(), area);
+        }
+        let mut bytes = Vec::new();
+        if std::mem::take(&mut self.app.bell) {
+            bytes.push(0x07);
+        }
+        // The clipboard (OSC 52) goes to this client's terminal, nowhere else.
+        bytes.append(&mut self.app.terminal_out);
+        let app = &*self.app;
+        if self.terminal.draw(|f| ui::draw(f, app, now)).is_err() {
+            return false;
+        }
+        bytes.extend(self.terminal.backend_mut().take());
+        if bytes.is_empty() {
+            return true;
+        }
+        self.outbox
+            .send_json(&json!({ "out": String::from_utf8_lossy(&bytes) }))
+    }
+}
