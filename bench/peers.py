@@ -5,6 +5,7 @@ Usage: python peers.py TOOL CASE ARGS...
   CASE: ads CSV            row count, sum(spend), UK rows, min/max date
         fk KEYS.csv REFS.csv   orphans: REFS.lead_id values not in KEYS.lead_id
         parquet FILE.parquet   row count from the footer
+        ads-parquet FILE.parquet   the ads answers from the Parquet file of the ads CSV
 Prints one JSON object: {"seconds": <in-process compute time, imports excluded>, ...answers}.
 """
 
@@ -100,6 +101,60 @@ def fk(tool, keys, refs):
     return {"orphans": orphans, "seconds": time.perf_counter() - t}
 
 
+def ads_parquet(tool, path):
+    if tool == "polars":
+        import polars as pl
+
+        t = time.perf_counter()
+        r = (
+            pl.scan_parquet(path)
+            .select(
+                pl.len().alias("rows"),
+                pl.col("spend").sum().alias("spend"),
+                (pl.col("market") == "UK").sum().alias("uk_rows"),
+                pl.col("date").min().alias("min_date"),
+                pl.col("date").max().alias("max_date"),
+            )
+            .collect()
+            .row(0, named=True)
+        )
+        out = {k: r[k] for k in ("rows", "spend", "uk_rows", "min_date", "max_date")}
+    elif tool == "duckdb":
+        import duckdb
+
+        t = time.perf_counter()
+        r = duckdb.connect().execute(
+            "select count(*), sum(spend), count(*) filter (where market = 'UK'), "
+            f"min(date), max(date) from read_parquet('{path}')"
+        ).fetchall()[0]
+        out = dict(zip(("rows", "spend", "uk_rows", "min_date", "max_date"), r))
+    elif tool == "pyarrow":
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        t = time.perf_counter()
+        tb = pq.read_table(path, columns=["date", "market", "spend"])
+        mm = pc.min_max(tb["date"])
+        out = {
+            "rows": tb.num_rows,
+            "spend": pc.sum(tb["spend"]).as_py(),
+            "uk_rows": pc.sum(pc.equal(tb["market"], "UK")).as_py(),
+            "min_date": mm["min"].as_py(),
+            "max_date": mm["max"].as_py(),
+        }
+    else:
+        raise SystemExit(f"no ads-parquet case for {tool}")
+    out = {
+        "rows": int(out["rows"]),
+        "spend": float(out["spend"]),
+        "uk_rows": int(out["uk_rows"]),
+        "min_date": str(out["min_date"]),
+        "max_date": str(out["max_date"]),
+    }
+    out["seconds"] = time.perf_counter() - t
+    return out
+
+
 def parquet(tool, path):
     if tool != "pyarrow":
         raise SystemExit(f"no parquet case for {tool}")
@@ -134,6 +189,8 @@ def main(argv):
         out = fk(tool, rest[0], rest[1])
     elif case == "parquet":
         out = parquet(tool, rest[0])
+    elif case == "ads-parquet":
+        out = ads_parquet(tool, rest[0])
     elif case == "write-parquet":
         out = write_parquet(rest[0], rest[1])
     else:

@@ -226,6 +226,14 @@ fn finalize(acc: &mut Acc, file: &str, name_file_in_examples: bool) {
             fix(&mut c.utf8_bad);
         }
     }
+    for m in acc
+        .unreadable
+        .iter_mut()
+        .flatten()
+        .chain(acc.notes.iter_mut())
+    {
+        *m = format!("{file}: {m}");
+    }
     for o in acc.inlists.iter_mut().chain(acc.fks.iter_mut()) {
         for (row, v) in &mut o.first {
             *v = if name_file_in_examples {
@@ -385,6 +393,13 @@ impl Checker {
                 text::columns(cols)
             ));
         }
+        if let Some(e) = snap
+            .acc
+            .as_ref()
+            .and_then(|a| a.get().unreadable[slot].clone())
+        {
+            return Err(e);
+        }
         let key = (ds, column.to_string());
         if let Some(e) = self.keysets.get(&key)
             && e.fingerprint == snap.files
@@ -441,6 +456,9 @@ impl Checker {
                     "column `{column}` not found in {disp} (columns: {})",
                     text::columns(&fd.columns)
                 ));
+            }
+            if let Some(e) = &fd.acc.unreadable[0] {
+                return Err(format!("{disp}: {e}"));
             }
             set.extend(&fd.acc.keysets[0]);
         }
@@ -662,6 +680,15 @@ impl Checker {
             .map(|c| {
                 let mut r = self.eval(Ctx::Dataset(idx), &d.name, c, owner_done, &mut memo);
                 r.provisional = !owner_done && d.owner.is_some();
+                let counts_rows = terms(&c.check)
+                    .iter()
+                    .any(|t| t.source.is_none() && t.metric == Metric::RowCount);
+                if let Some(acc) = memo.get(&idx).and_then(|s| s.acc.as_ref())
+                    && counts_rows
+                    && !acc.get().notes.is_empty()
+                {
+                    r.message = format!("{} (note: {})", r.message, acc.get().notes.join("; "));
+                }
                 r
             })
             .collect()
@@ -848,6 +875,10 @@ impl Checker {
                 "{column}: column not found in {file} (columns: {})",
                 text::columns(cols)
             );
+            return;
+        }
+        if let Some(e) = &snap.acc.as_ref().expect("usable").get().unreadable[slot] {
+            r.message = format!("{column}: {e}");
             return;
         }
         let Some(i) = find(need) else {
@@ -1141,7 +1172,10 @@ impl Checker {
                         text::columns(cols)
                     )
                 })),
-                None => Ok(slot),
+                None => match &acc.unreadable[slot] {
+                    Some(e) => Err(NoValue::Error(e.clone())),
+                    None => Ok(slot),
+                },
             }
         };
         if let Some(f) = &t.filter {

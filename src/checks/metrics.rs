@@ -521,7 +521,7 @@ impl ColAcc {
     }
 
     #[inline]
-    fn add(&mut self, row: u64, v: Option<&[u8]>) {
+    pub fn add(&mut self, row: u64, v: Option<&[u8]>) {
         let Some(v) = v else {
             self.nulls += 1;
             return;
@@ -584,6 +584,17 @@ impl ColAcc {
                 self.smax = Some(v.to_vec());
             }
         }
+    }
+
+    /// Add a number to the sum (a reader that sums typed values itself).
+    pub fn add_sum(&mut self, x: f64) {
+        let t = self.sum + x;
+        if self.sum.abs() >= x.abs() {
+            self.comp += (self.sum - t) + x;
+        } else {
+            self.comp += (x - t) + self.sum;
+        }
+        self.sum = t;
     }
 
     fn shift(&mut self, by: u64) {
@@ -728,6 +739,12 @@ pub struct Acc {
     fk_pending: Vec<std::collections::VecDeque<FkPending>>,
     /// Key-set inserts in flight.
     ks_pending: Vec<std::collections::VecDeque<u64>>,
+    /// Per slot: the column is there but cannot be decoded (nested, an unsupported
+    /// type or encoding); every check on it errors with this.
+    pub unreadable: Vec<Option<String>>,
+    /// Worth telling with the row count (e.g. a Parquet footer that disagrees with its
+    /// row groups).
+    pub notes: Vec<String>,
 }
 
 type FkPending = (u64, u64, [u8; 48], u8);
@@ -752,7 +769,7 @@ impl RowState {
     }
 }
 
-fn filter_matches(f: &Filter, v: Option<&[u8]>) -> Result<bool, String> {
+pub fn filter_matches(f: &Filter, v: Option<&[u8]>) -> Result<bool, String> {
     let Some(v) = v else { return Ok(false) };
     use std::cmp::Ordering;
     let ord: Ordering = match &f.value {
@@ -814,6 +831,8 @@ impl Acc {
             keysets: need.keysets.iter().map(|_| Default::default()).collect(),
             fk_pending: need.fks.iter().map(|_| Default::default()).collect(),
             ks_pending: need.keysets.iter().map(|_| Default::default()).collect(),
+            unreadable: vec![None; need.columns.len()],
+            notes: Vec::new(),
         }
     }
 
@@ -947,6 +966,10 @@ impl Acc {
     /// Append the accumulators of the rows that follow (already shifted).
     pub fn merge(&mut self, o: Acc) {
         self.rows += o.rows;
+        for (a, b) in self.unreadable.iter_mut().zip(o.unreadable) {
+            *a = a.take().or(b);
+        }
+        self.notes.extend(o.notes);
         for (g, og) in self.groups.iter_mut().zip(o.groups) {
             g.rows += og.rows;
             g.filter_bad = g.filter_bad.take().or(og.filter_bad);

@@ -4,8 +4,8 @@
 //!   the byte offset and say what was expected and found).
 //! - `metrics`: the measurement plan of a dataset ([`metrics::Need`]) and mergeable
 //!   one-pass accumulators.
-//! - `read`: CSV/TSV (chunked, parallel, only the needed fields), JSONL, Parquet
-//!   (footer row counts, projected columns), text.
+//! - `read`: CSV/TSV (chunked, parallel, only the needed fields), JSONL, text.
+//! - `parquet`: Parquet (footer row counts, projected columns).
 //! - `eval`: the [`Checker`] — reads each file once for all checks touching it, keeps
 //!   per-file results until size/mtime change, answers dataset, probe and gate checks.
 //! - `report`: `flightdeck check` (table or JSON) and its exit status.
@@ -14,6 +14,7 @@
 mod eval;
 mod format;
 pub mod metrics;
+mod parquet;
 mod parse;
 pub mod read;
 pub mod report;
