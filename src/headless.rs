@@ -8,8 +8,8 @@
 
 use crate::ansi::{LineAssembler, Query};
 use crate::checks::CheckStatus;
-use crate::engine::{Activity, Event, RunHandle, SessionState};
-use crate::plan::Approval;
+use crate::engine::{Activity, Event, Outcome, RunHandle, SessionState};
+use crate::gates::{self, Opening};
 use crate::session::OutputSink;
 use std::io::Write;
 use std::sync::Mutex;
@@ -233,6 +233,7 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
             (Activity::Quiet, _) => format!("{session} has gone quiet"),
             (Activity::Working, _) => return None,
         },
+        Event::SessionWaiting { .. } => return None,
         Event::SessionTitle { .. } => return None,
         Event::AgentSession { session, agent, id } => {
             format!("{session}: {agent} conversation {id}")
@@ -264,13 +265,12 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
             format!("check {status}{warn}{prov} {}: {}", r.source, r.message)
         }
         Event::GateResult { gate, verdict } => {
-            let manual = handle
-                .plan
-                .gate_index(gate)
-                .map(|g| handle.plan.gates[g].approval == Approval::Manual)
-                .unwrap_or(false);
+            // A new verdict needs a new approval: ask the one rule what it means.
+            let awaiting = handle.plan.gate_index(gate).is_some_and(|g| {
+                gates::opening(&handle.plan.gates[g], *verdict, false) == Opening::AwaitingApproval
+            });
             let v = verdict.as_str();
-            if manual && matches!(v, "PASS" | "CONDITIONAL") {
+            if awaiting {
                 format!("gate {gate}: {v} — awaiting approval")
             } else {
                 format!("gate {gate}: {v}")
@@ -288,9 +288,10 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
     })
 }
 
-/// Print control-room lines until the run finishes; returns its exit code.
-pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> i32 {
-    let mut exit = 1;
+/// Print control-room lines until the run finishes; returns how it ended.
+pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> Outcome {
+    // An engine that stops without saying how the run ended has failed it.
+    let mut outcome = Outcome::Failed;
     while let Some(event) = handle.events.blocking_recv() {
         // A prompt waiting for an answer has no newline yet: show it now.
         let unfinished = match &event {
@@ -309,10 +310,10 @@ pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> i32 {
             control_line(color, &text);
         }
         if let Event::RunFinished { exit_code, .. } = event {
-            exit = exit_code;
+            outcome = Outcome::from_exit_code(exit_code);
         }
     }
-    exit
+    outcome
 }
 
 #[cfg(test)]

@@ -85,16 +85,62 @@ impl Recorder {
     }
 }
 
-/// Resolve `latest` or a run id to a run directory.
+/// Resolve `latest` or a run id to a run directory: one with a `report.json`, or at
+/// least an `events.jsonl` (a run whose server was killed).
 pub fn find_run(records: &Path, id: &str) -> Result<PathBuf> {
     let dir = records.join(id);
-    if !dir.join("report.json").is_file() {
+    if !dir.join("report.json").is_file() && !dir.join("events.jsonl").is_file() {
         anyhow::bail!(
-            "no run record `{id}` with a report.json under {}",
+            "no run record `{id}` (a report.json or events.jsonl) under {}",
             records.display()
         );
     }
     Ok(dir)
+}
+
+/// The sessions that succeeded in an earlier run, for `--resume`: from its
+/// `report.json`, or, when it has none (its server was killed), from the last
+/// `session_state` of each session in its `events.jsonl`.
+pub fn succeeded_sessions(dir: &Path) -> Result<Vec<String>> {
+    if dir.join("report.json").is_file() {
+        return Ok(read_past(dir)?
+            .sessions
+            .into_iter()
+            .filter(|s| s.state == "succeeded")
+            .map(|s| s.name)
+            .collect());
+    }
+    let path = dir.join("events.jsonl");
+    let text =
+        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(succeeded_in_events(&text))
+}
+
+/// Sessions whose last `session_state` in these `events.jsonl` lines is
+/// `succeeded`, in the order they first appear. A line that is not a JSON object
+/// (a torn last line) is left out.
+pub fn succeeded_in_events(text: &str) -> Vec<String> {
+    let mut last: Vec<(String, String)> = Vec::new();
+    for line in text.lines() {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(line) else {
+            continue;
+        };
+        if value["event"] != "session_state" {
+            continue;
+        }
+        let (Some(session), Some(state)) = (value["session"].as_str(), value["state"].as_str())
+        else {
+            continue;
+        };
+        match last.iter_mut().find(|(name, _)| name == session) {
+            Some(entry) => entry.1 = state.to_string(),
+            None => last.push((session.to_string(), state.to_string())),
+        }
+    }
+    last.into_iter()
+        .filter(|(_, state)| state == "succeeded")
+        .map(|(name, _)| name)
+        .collect()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -370,4 +416,36 @@ pub fn format_number(n: f64) -> String {
         out.push(ch);
     }
     format!("{}{out}{frac}", if neg { "-" } else { "" })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn succeeded_sessions_come_from_the_last_state_of_each() {
+        let text = r#"{"ts":"t","event":"run_started","run_id":"r","plan":"p"}
+{"ts":"t","event":"session_state","session":"a","state":"running"}
+{"ts":"t","event":"session_state","session":"b","state":"running"}
+{"ts":"t","event":"session_state","session":"a","state":"succeeded"}
+{"ts":"t","event":"session_state","session":"c","state":"succeeded"}
+{"ts":"t","event":"session_state","session":"c","state":"running"}
+{"ts":"t","event":"session_state","session":"b","sta"#;
+        assert_eq!(succeeded_in_events(text), ["a"]);
+    }
+
+    #[test]
+    fn a_killed_run_is_found_by_its_events() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("20260101-000000");
+        fs::create_dir(&run).unwrap();
+        assert!(find_run(dir.path(), "20260101-000000").is_err());
+        fs::write(
+            run.join("events.jsonl"),
+            "{\"event\":\"session_state\",\"session\":\"x\",\"state\":\"succeeded\"}\n",
+        )
+        .unwrap();
+        let found = find_run(dir.path(), "20260101-000000").unwrap();
+        assert_eq!(succeeded_sessions(&found).unwrap(), ["x"]);
+    }
 }

@@ -1029,3 +1029,98 @@ input_delay = "1s"
     assert!(asked.is_some(), "{acts:?}");
     assert!(acts[asked.unwrap()..].contains(&"working"), "{acts:?}");
 }
+
+#[test]
+fn resume_after_the_run_was_killed_uses_its_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = r#"
+[plan]
+name = "killed"
+[[session]]
+name = "first"
+command = "echo x >> first.count"
+[[session]]
+name = "second"
+command = "test -f fixed || (echo $$ > second.pid; exec sleep 1000)"
+after = ["first"]
+"#;
+    write_plan(dir.path(), plan);
+    let child = spawn(dir.path(), &["run", "plan.toml", "--no-tui"]);
+    let pidfile = dir.path().join("second.pid");
+    assert!(
+        poll(Duration::from_secs(30), || std::fs::read_to_string(
+            &pidfile
+        )
+        .is_ok_and(|s| s.ends_with('\n'))),
+        "second never started"
+    );
+    // The server dies at once: no report, only the events written so far.
+    unsafe { libc::kill(child.id() as i32, libc::SIGKILL) };
+    // Wait for the process only: what it started may hold its output pipes a while.
+    let mut child = child;
+    assert!(poll(Duration::from_secs(10), || child
+        .try_wait()
+        .is_ok_and(|s| s.is_some())));
+    let second: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    // The session leads its own process group; nothing else is left to stop it here.
+    unsafe { libc::kill(-second, libc::SIGKILL) };
+    let killed = dir.path().join(".flightdeck/runs/latest");
+    assert!(!killed.join("report.json").exists());
+    let killed_id = std::fs::read_link(&killed).unwrap();
+
+    std::fs::write(dir.path().join("fixed"), "").unwrap();
+    let r = run_in(dir, plan, &["--resume", "latest"]);
+    assert_eq!(r.code(), 0, "{}{}", r.stdout(), r.stderr());
+    assert_ne!(std::fs::read_link(r.records()).unwrap(), killed_id);
+    assert_eq!(
+        std::fs::read_to_string(r.path("first.count")).unwrap(),
+        "x\n",
+        "what succeeded is not run again"
+    );
+    let ev = r.events();
+    assert!(find(&ev, "session_started", "first").is_empty());
+    assert_eq!(find(&ev, "session_started", "second").len(), 1);
+    assert_eq!(r.session("first")["state"], "succeeded");
+    assert_eq!(r.session("second")["state"], "succeeded");
+}
+
+#[test]
+fn a_manual_conditional_gate_that_does_not_allow_it_is_not_awaiting_approval() {
+    // The engine never waits on such a gate, so headless must not say it does, and
+    // the run fails (1) rather than stopping for approval (3).
+    let plan = r#"
+[plan]
+name = "conditional"
+[[session]]
+name = "build"
+command = "printf 'id\n1\n' > d.csv"
+[[dataset]]
+name = "d"
+path = "d.csv"
+owner = "build"
+[[gate]]
+name = "review"
+after = ["build"]
+datasets = ["d"]
+checks = ["warn: d.row_count > 5"]
+approval = "manual"
+[[session]]
+name = "ship"
+command = "touch shipped"
+after = ["review"]
+"#;
+    let r = run(plan, &[]);
+    assert_eq!(r.code(), 1, "{}", r.stdout());
+    assert!(
+        r.stdout().contains("gate review: CONDITIONAL"),
+        "{}",
+        r.stdout()
+    );
+    assert!(!r.stdout().contains("awaiting approval"), "{}", r.stdout());
+    assert!(!r.path("shipped").exists());
+    assert_eq!(r.session("ship")["state"], "blocked");
+}

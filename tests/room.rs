@@ -290,6 +290,17 @@ fn provisional_failures_are_not_failures() {
 }
 
 #[test]
+fn years_are_not_grouped_in_thousands() {
+    let mut r = Room::new();
+    r.key(KeyCode::Char('p'));
+    let text = r.render(200, 50);
+    assert!(text.contains("— 2009 (expected >= 2010)"), "{text}");
+    assert!(!text.contains("2,009"), "{text}");
+    // Sums keep their separators.
+    assert!(text.contains("3,100,000.50"), "{text}");
+}
+
+#[test]
 fn panels_scroll_filter_and_show_details() {
     let mut r = Room::new();
     r.key(KeyCode::Char('p'));

@@ -59,11 +59,11 @@ pub fn exit_code(plan: &Plan, checks: &[CheckResult], gates: &[GateReport]) -> i
     let checks_ok = checks
         .iter()
         .all(|c| c.severity == Severity::Warn || c.status == CheckStatus::Pass);
-    let gates_ok = gates.iter().zip(&plan.gates).all(|(r, g)| match r.verdict {
-        Verdict::Pass => true,
-        Verdict::Conditional => g.allow_conditional,
-        _ => false,
-    });
+    // Approval is not asked for here: whether the verdict passes is the one rule's.
+    let gates_ok = gates
+        .iter()
+        .zip(&plan.gates)
+        .all(|(r, g)| crate::gates::opening(g, r.verdict, true).passed());
     if checks_ok && gates_ok { 0 } else { 1 }
 }
 

@@ -26,6 +26,7 @@ pub enum CheckJob {
     Final { all_probes: bool },
 }
 
+#[derive(Debug)]
 pub enum CheckDone {
     Dataset {
         idx: usize,

@@ -136,6 +136,13 @@ pub enum Event {
         for_event: String,
         message: String,
     },
+    /// What a pending session still waits for: its unmet `after` entries as written
+    /// (empty once it waits for nothing). Sent when that changes, so frontends are
+    /// told rather than work it out.
+    SessionWaiting {
+        session: String,
+        waiting_for: Vec<String>,
+    },
     FileChanged {
         path: String,
     },

@@ -5,10 +5,33 @@
 //! reads [`Event`]s from the returned [`RunHandle`], and sends [`Command`]s. Session
 //! output does not travel as events: it goes, from each session's reader thread, to
 //! the log file and to the frontend's [`OutputSink`](crate::session::OutputSink).
+//!
+//! Inside, three layers point one way:
+//! - the pure core: `state` (the run's state, inputs, effects), `core` (the step
+//!   function: scheduling, gates, checks, commands, the end) and `lifecycle` (one
+//!   session's start, stop, exit, restart, done); tests drive it without processes;
+//! - `policy`: the rules as pure functions (dependencies, restart backoff, outcome);
+//! - the effects: `driver` (the loop that feeds the core and carries out its effects)
+//!   and `actions` (worktrees, `on_success`, `done_when` files, the report).
 
+mod actions;
+mod checker;
+mod core;
+mod driver;
 mod events;
+mod lifecycle;
+mod outcome;
+mod policy;
+mod state;
 
+#[cfg(test)]
+mod core_tests;
+
+pub use actions::ensure_worktree;
+pub use driver::start;
 pub use events::*;
+pub use outcome::Outcome;
+pub use policy::{Readiness, SessionFacts, session_dependency};
 
 use crate::plan::Plan;
 use std::path::PathBuf;
@@ -46,8 +69,3 @@ pub struct RunHandle {
     /// Ends with `Event::RunFinished`, after which the record is complete.
     pub events: UnboundedReceiver<Event>,
 }
-
-mod checker;
-mod run;
-
-pub use run::{ensure_worktree, start};

@@ -264,7 +264,11 @@ pub fn serve(
     }
     if let Some((tx, thread)) = printer {
         drop(tx);
-        exit = thread.join().ok().or(exit);
+        exit = thread
+            .join()
+            .ok()
+            .map(|o| i32::from(o.exit_code()))
+            .or(exit);
     }
     shared.wait_for_no_clients();
     if listening.is_some() {

@@ -1,9 +1,9 @@
 //! What the control room knows of a run: the plan plus every engine event so far.
 
 use crate::checks::{CheckResult, CheckStatus, Severity};
-use crate::engine::{Activity, Event, SessionState};
-use crate::gates::Verdict;
-use crate::plan::{Approval, DepKind, DepTarget, Plan};
+use crate::engine::{Activity, Event, Readiness, SessionFacts, SessionState, session_dependency};
+use crate::gates::{self, Verdict};
+use crate::plan::{DepKind, DepTarget, Plan};
 use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -213,6 +213,7 @@ impl RunView {
                     s.activity = Some(*activity);
                 }
             }
+            Event::SessionWaiting { .. } => {}
             Event::SessionTitle { session, title } => {
                 if let Some(i) = self.session(session) {
                     self.sessions[i].title = (!title.is_empty()).then(|| title.clone());
@@ -311,26 +312,20 @@ impl RunView {
             && self.sessions[i].activity == Some(Activity::NeedsInput)
     }
 
-    /// The gate's verdict lets dependents go (CONDITIONAL only where allowed).
-    fn gate_passed(&self, g: usize) -> bool {
-        match self.gates[g].verdict {
-            Some(Verdict::Pass) => true,
-            Some(Verdict::Conditional) => self.plan.gates[g].allow_conditional,
-            _ => false,
-        }
+    /// Whether the gate lets dependents go: the engine's one rule (`gates::opening`).
+    fn gate_opening(&self, g: usize) -> gates::Opening {
+        let verdict = self.gates[g].verdict.unwrap_or(Verdict::Waiting);
+        gates::opening(&self.plan.gates[g], verdict, self.gates[g].approved)
     }
 
     /// A gate passed (and, if manual, approved): dependents may go.
     pub fn gate_open(&self, g: usize) -> bool {
-        self.gate_passed(g)
-            && (self.plan.gates[g].approval == Approval::Auto || self.gates[g].approved)
+        self.gate_opening(g) == gates::Opening::Open
     }
 
     /// The gate passed but waits for a person.
     pub fn awaiting_approval(&self, g: usize) -> bool {
-        self.plan.gates[g].approval == Approval::Manual
-            && self.gate_passed(g)
-            && !self.gates[g].approved
+        self.gate_opening(g) == gates::Opening::AwaitingApproval
     }
 
     /// Gates awaiting approval, in plan order.
@@ -361,11 +356,13 @@ impl RunView {
                 if o.excluded {
                     return true;
                 }
-                match kind {
-                    DepKind::Succeeded => o.state.satisfies(),
-                    DepKind::Started => o.attempt > 0 || o.state != SessionState::Pending,
-                    DepKind::Finished => o.state.is_finished(),
-                }
+                // The engine's one dependency rule.
+                let facts = SessionFacts {
+                    state: o.state,
+                    attempts: o.attempt,
+                    busy: matches!(o.state, SessionState::Running | SessionState::Restarting),
+                };
+                session_dependency(kind, facts) == Readiness::Met
             }
             DepTarget::Gate(g) => self.gate_open(g),
         }
