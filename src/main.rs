@@ -1,4 +1,4 @@
-//! The `flightdeck` command line (SPEC §1).
+//! The `flightdeck` command line (docs/commands.md).
 
 use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use clap_complete::Shell;
@@ -103,30 +103,52 @@ enum Cmd {
         dir: PathBuf,
     },
     /// Open the control room on a live run.
+    #[command(after_help = "Examples:
+  flightdeck attach                               # the only live run
+  flightdeck attach latest
+  flightdeck attach 20261130-0915                 # a unique prefix of a run id")]
     Attach {
         /// A run id, a unique prefix of one, or `latest` (default: the only live run).
         run: Option<String>,
     },
     /// The live runs of this user on this machine.
+    #[command(after_help = "Examples:
+  flightdeck ls
+  flightdeck ls --format json | jq -r '.[].id'")]
     Ls {
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
     },
     /// Control a live run: start|stop|restart|skip|done SESSION, approve GATE,
     /// recheck, input SESSION TEXT, quit.
-    #[command(override_usage = "flightdeck ctl [RUN] VERB [NAME] [TEXT]")]
+    #[command(
+        override_usage = "flightdeck ctl [RUN] VERB [NAME] [TEXT]",
+        after_help = "Examples:
+  flightdeck ctl approve data-ready
+  flightdeck ctl restart orders
+  flightdeck ctl latest input report \"Add a chart of revenue per month.\"
+  flightdeck ctl quit"
+    )]
     Ctl {
         #[arg(required = true, num_args = 1..=4, allow_hyphen_values = true)]
         args: Vec<String>,
     },
     /// The run's events as JSON lines (the history, then live ones with --follow).
+    #[command(after_help = "Examples:
+  flightdeck events --follow | jq -c 'select(.event == \"gate_result\")'
+  flightdeck events latest > events.jsonl")]
     Events {
         run: Option<String>,
         #[arg(long)]
         follow: bool,
     },
     /// A session's output as plain text.
-    #[command(override_usage = "flightdeck logs [RUN] SESSION [--follow] [--raw]")]
+    #[command(
+        override_usage = "flightdeck logs [RUN] SESSION [--follow] [--raw]",
+        after_help = "Examples:
+  flightdeck logs orders --follow
+  flightdeck logs latest orders --raw > orders.log"
+    )]
     Logs {
         #[arg(required = true, num_args = 1..=2)]
         args: Vec<String>,

@@ -1,4 +1,4 @@
-//! The run record (SPEC §4): `<root>/<records>/<RUN_ID>/` with `events.jsonl`,
+//! The run record (docs/record.md): `<root>/<records>/<RUN_ID>/` with `events.jsonl`,
 //! `logs/<session>.log`, `report.json`, `report.md`, `junit.xml`, and `latest`.
 
 use crate::checks::{CheckResult, CheckStatus, Measured, Severity};

@@ -1,4 +1,4 @@
-//! Watching the files a plan cares about (SPEC §3).
+//! Watching the files a plan cares about (docs/checks.md).
 //!
 //! The directories of every dataset path and every session `outputs` pattern are
 //! watched (notify, debounced ~200 ms). A directory that does not exist yet (sessions

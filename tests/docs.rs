@@ -308,23 +308,34 @@ fn version_names_the_commit() {
         version.starts_with(&format!("flightdeck {}", env!("CARGO_PKG_VERSION"))),
         "{version}"
     );
-    // Built from a git checkout (as the tests are): the commit is named.
-    let head = Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
+    // Built from a git checkout (as the tests are): a commit of this repository is
+    // named (HEAD's at build time; a commit made since may have moved HEAD on).
+    let inside = Command::new("git")
+        .args(["rev-parse", "--git-dir"])
         .current_dir(repo())
         .output()
         .expect("git");
-    if head.status.success() {
-        // build.rs builds again whenever HEAD moves, so this is HEAD's commit.
-        let commit = text(&head.stdout).trim().to_string();
+    if inside.status.success() {
+        let commit = version
+            .split("commit ")
+            .nth(1)
+            .and_then(|rest| rest.split([',', ')']).next())
+            .unwrap_or_default();
+        assert!(commit.len() == 12, "{version}");
+        let known = Command::new("git")
+            .args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+            .current_dir(repo())
+            .status()
+            .expect("git");
         assert!(
-            version.contains(&format!("commit {commit}")),
-            "{version} (HEAD {commit})"
+            known.success(),
+            "{version}: {commit} is no commit of this repository"
         );
     }
 }
 
-/// What users cannot follow: papers outside the repository.
+/// What users cannot follow: papers outside the repository, and the sections of them
+/// that comments used to cite (comments point into docs/ instead).
 #[test]
 fn no_tracked_file_points_outside_the_repository() {
     let out = Command::new("git")
@@ -334,7 +345,7 @@ fn no_tracked_file_points_outside_the_repository() {
         .expect("git ls-files");
     assert!(out.status.success(), "git ls-files: {}", text(&out.stderr));
     // Spelled in pieces, so that this file does not point there itself.
-    let forbidden = [["..", "/shared"].concat()];
+    let forbidden = [["..", "/shared"].concat(), ["SPEC", " §"].concat()];
     let mut hits = Vec::new();
     for name in text(&out.stdout).split('\0').filter(|n| !n.is_empty()) {
         let Ok(content) = std::fs::read_to_string(repo().join(name)) else {
@@ -410,4 +421,59 @@ fn the_control_room_page_lists_every_key() {
         "docs/control-room.md lists other keys than the control room has; \
          FLIGHTDECK_BLESS=1 cargo test --test docs writes them again:\n{tables}"
     );
+}
+
+/// A heading's anchor as GitHub makes it: lower case, spaces to `-`, punctuation
+/// other than `-` and `_` dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every relative link in README.md and docs/ leads to a file that exists, and to a
+/// heading of it when it names one.
+#[test]
+fn every_link_between_the_docs_leads_somewhere() {
+    let link = regex::Regex::new(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)").unwrap();
+    let mut broken = Vec::new();
+    for file in markdown_files() {
+        let markdown = std::fs::read_to_string(&file).unwrap();
+        let name = file.strip_prefix(repo()).unwrap().display().to_string();
+        for found in link.captures_iter(&markdown) {
+            let target = &found[1];
+            if target.contains("://") || target.starts_with("mailto:") {
+                continue;
+            }
+            let path = if target.is_empty() {
+                file.clone()
+            } else {
+                file.parent().unwrap().join(target)
+            };
+            let Ok(text) = std::fs::read_to_string(&path) else {
+                if !path.exists() {
+                    broken.push(format!("{name}: {}", &found[0]));
+                }
+                continue;
+            };
+            if let Some(fragment) = found.get(2) {
+                let headings: Vec<String> = text
+                    .lines()
+                    .filter(|line| line.starts_with('#'))
+                    .map(|line| anchor(line.trim_start_matches('#')))
+                    .collect();
+                if !headings.iter().any(|h| h == fragment.as_str()) {
+                    broken.push(format!("{name}: {} (no such heading)", &found[0]));
+                }
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
 }

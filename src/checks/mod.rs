@@ -1,4 +1,4 @@
-//! The check language (SPEC §2), the dataset readers and the evaluation of checks.
+//! The check language (docs/checks.md), the dataset readers and the evaluation of checks.
 //!
 //! - `parse`: one check string → [`Check`] (tokenizer + recursive descent; errors carry
 //!   the byte offset and say what was expected and found).

@@ -1,4 +1,4 @@
-//! Parser for the check language (SPEC §2): a tokenizer and a recursive descent over
+//! Parser for the check language (docs/checks.md): a tokenizer and a recursive descent over
 //! its tokens. Errors carry the byte offset of the offending token.
 
 use super::{Body, Check, Cmp, Expr, Filter, Literal, Metric, Op, Operand, Severity, Sign, Term};

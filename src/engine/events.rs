@@ -6,7 +6,7 @@ use crate::checks::CheckResult;
 use crate::gates::Verdict;
 use serde::Serialize;
 
-/// Lifecycle state of a session (SPEC §2).
+/// Lifecycle state of a session (docs/plan.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SessionState {
@@ -52,7 +52,7 @@ impl SessionState {
     }
 }
 
-/// What a running session is doing (SPEC §2, Activity).
+/// What a running session is doing (docs/attention.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Activity {

@@ -1,4 +1,4 @@
-//! The control room screen: a grid of live terminal panes, side panels for
+//! The control room screen (docs/control-room.md): a grid of live terminal panes, side panels for
 //! sessions, checks, gates and files, and the keys that drive the engine.
 //!
 //! Everything here is a view: [`app::App`] holds one client's state (focus, zoom,
