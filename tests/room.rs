@@ -674,100 +674,8 @@ fn a_new_attempt_keeps_the_earlier_one_above() {
 
 // ---- end to end, in a real tmux ---------------------------------------------
 
-mod e2e {
-    use std::path::{Path, PathBuf};
-    use std::process::Command;
-    use std::time::{Duration, Instant};
-
-    /// A tmux server of its own running one command at a given size.
-    pub struct Tmux {
-        socket: PathBuf,
-        conf: PathBuf,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Tmux {
-        pub fn start(cmd: &str, cwd: &Path, w: u16, h: u16) -> Tmux {
-            let dir = tempfile::tempdir().unwrap();
-            let socket = dir.path().join("tmux.sock");
-            // set-clipboard on: OSC 52 from the control room becomes a paste buffer.
-            let conf = dir.path().join("tmux.conf");
-            std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
-            let t = Tmux {
-                socket,
-                conf,
-                _dir: dir,
-            };
-            let (w, h) = (w.to_string(), h.to_string());
-            let ok = t
-                .tmux(&["new-session", "-d", "-x", &w, "-y", &h, "-c"])
-                .arg(cwd)
-                .arg(cmd)
-                .env_remove("TMUX")
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "tmux new-session failed");
-            t
-        }
-
-        fn tmux(&self, args: &[&str]) -> Command {
-            let mut c = Command::new("tmux");
-            c.arg("-S").arg(&self.socket).arg("-f").arg(&self.conf);
-            c.args(args);
-            c
-        }
-
-        pub fn capture(&self) -> String {
-            let out = self.tmux(&["capture-pane", "-p"]).output().unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        pub fn keys(&self, keys: &[&str]) {
-            let mut c = self.tmux(&["send-keys"]);
-            c.args(keys);
-            assert!(c.status().unwrap().success());
-        }
-
-        pub fn buffers(&self) -> String {
-            let out = self.tmux(&["show-buffer"]).output().unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                let s = self.capture();
-                if pred(&s) {
-                    return s;
-                }
-                if Instant::now() > deadline {
-                    panic!("timed out waiting for {what}; screen:\n{s}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    impl Drop for Tmux {
-        fn drop(&mut self) {
-            let _ = self.tmux(&["kill-server"]).status();
-        }
-    }
-
-    /// tmux is there, or (outside CI) the test is skipped; under CI its absence fails.
-    pub fn have_tmux() -> bool {
-        let ok = Command::new("tmux")
-            .arg("-V")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false);
-        if !ok && std::env::var("CI").is_ok_and(|v| v == "true") {
-            panic!("tmux is required under CI");
-        }
-        ok
-    }
-}
+#[path = "common/tmux.rs"]
+mod tmux;
 
 fn alive_with(marker: &str) -> bool {
     std::process::Command::new("pgrep")
@@ -781,8 +689,8 @@ fn alive_with(marker: &str) -> bool {
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// `flightdeck run room12.toml` in a tmux of `w`x`h`.
-fn launch(w: u16, h: u16) -> Option<(tempfile::TempDir, e2e::Tmux)> {
-    if !e2e::have_tmux() {
+fn launch(w: u16, h: u16) -> Option<(tempfile::TempDir, tmux::Tmux)> {
+    if !tmux::available() {
         eprintln!("tmux not installed: skipped");
         return None;
     }
@@ -793,11 +701,11 @@ fn launch(w: u16, h: u16) -> Option<(tempfile::TempDir, e2e::Tmux)> {
         "{} run plan.toml; echo EXIT=$?; sleep 60",
         env!("CARGO_BIN_EXE_flightdeck")
     );
-    let t = e2e::Tmux::start(&cmd, dir.path(), w, h);
+    let t = tmux::Tmux::start_sized(&cmd, dir.path(), &[], w, h);
     Some((dir, t))
 }
 
-fn quit(t: &e2e::Tmux) {
+fn quit(t: &tmux::Tmux) {
     t.keys(&["q"]);
     t.wait_for("the quit dialog", |s| s.contains("Quit?"));
     t.keys(&["y"]);
@@ -905,8 +813,12 @@ fn e2e_room_search_copy_and_approve() {
     t.keys(&["Y"]);
     t.wait_for("copied", |s| s.contains("copied"));
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !t.buffers().contains("NEEDLE-LATE done") {
-        assert!(Instant::now() < deadline, "no clipboard: {:?}", t.buffers());
+    while !t.show_buffer().contains("NEEDLE-LATE done") {
+        assert!(
+            Instant::now() < deadline,
+            "no clipboard: {:?}",
+            t.show_buffer()
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     // The manual gate: approve it once the panels show it awaiting.

@@ -749,112 +749,16 @@ fn more_sessions_than_fit_are_listed() {
 
 // ---- end to end, in a real tmux ---------------------------------------------
 
-mod e2e {
-    use std::path::{Path, PathBuf};
-    use std::process::Command;
-    use std::time::{Duration, Instant};
+#[path = "common/tmux.rs"]
+mod tmux;
 
-    /// A tmux server of its own (socket in a temp dir) running one command.
-    pub struct Tmux {
-        socket: PathBuf,
-        conf: PathBuf,
-        _dir: tempfile::TempDir,
-    }
-
-    impl Tmux {
-        pub fn start(cmd: &str, cwd: &Path) -> Tmux {
-            let dir = tempfile::tempdir().unwrap();
-            let socket = dir.path().join("tmux.sock");
-            // set-clipboard on: an OSC 52 reaching tmux would become a paste buffer.
-            let conf = dir.path().join("tmux.conf");
-            std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
-            let t = Tmux {
-                socket,
-                conf,
-                _dir: dir,
-            };
-            let ok = t
-                .tmux(&["new-session", "-d", "-x", "160", "-y", "45", "-c"])
-                .arg(cwd)
-                .arg(cmd)
-                .env_remove("TMUX")
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "tmux new-session failed");
-            t
-        }
-
-        fn tmux(&self, args: &[&str]) -> Command {
-            let mut c = Command::new("tmux");
-            c.arg("-S").arg(&self.socket).arg("-f").arg(&self.conf);
-            c.args(args);
-            c
-        }
-
-        pub fn capture(&self) -> String {
-            let out = self.tmux(&["capture-pane", "-p"]).output().unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        pub fn keys(&self, keys: &[&str]) {
-            let mut c = self.tmux(&["send-keys"]);
-            c.args(keys);
-            assert!(c.status().unwrap().success());
-        }
-
-        /// tmux paste buffers (an OSC 52 that reached tmux would create one).
-        pub fn buffers(&self) -> String {
-            let out = self.tmux(&["list-buffers"]).output().unwrap();
-            String::from_utf8_lossy(&out.stdout).into_owned()
-        }
-
-        pub fn title(&self) -> String {
-            let out = self
-                .tmux(&["display-message", "-p", "#{pane_title}"])
-                .output()
-                .unwrap();
-            String::from_utf8_lossy(&out.stdout).trim().to_string()
-        }
-
-        /// Poll the screen until `pred` holds, or fail with the last screen.
-        pub fn wait_for(&self, what: &str, pred: impl Fn(&str) -> bool) -> String {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            loop {
-                let s = self.capture();
-                if pred(&s) {
-                    return s;
-                }
-                if Instant::now() > deadline {
-                    panic!("timed out waiting for {what}; screen:\n{s}");
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-        }
-    }
-
-    impl Drop for Tmux {
-        fn drop(&mut self) {
-            let _ = self.tmux(&["kill-server"]).status();
-        }
-    }
-
-    pub fn bin() -> PathBuf {
-        PathBuf::from(env!("CARGO_BIN_EXE_flightdeck"))
-    }
-
-    pub fn have_tmux() -> bool {
-        Command::new("tmux")
-            .arg("-V")
-            .output()
-            .map(|o| o.status.success())
-            .unwrap_or(false)
-    }
+fn bin() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_flightdeck"))
 }
 
 /// A tmux running `flightdeck run plan.toml` in `dir`; prints `EXIT=<code>` when it
 /// ends and keeps the pane open so the test can read it.
-fn launch(dir: &std::path::Path, plan: &str) -> e2e::Tmux {
+fn launch(dir: &std::path::Path, plan: &str) -> tmux::Tmux {
     std::fs::write(dir.join("plan.toml"), plan).unwrap();
     // A socket directory of its own: runs of parallel tests never meet.
     let runtime = dir.join(".runtime");
@@ -862,20 +766,14 @@ fn launch(dir: &std::path::Path, plan: &str) -> e2e::Tmux {
     let cmd = format!(
         "XDG_RUNTIME_DIR={} {} run plan.toml; echo EXIT=$?; sleep 60",
         runtime.display(),
-        e2e::bin().display()
+        bin().display()
     );
-    e2e::Tmux::start(&cmd, dir)
+    tmux::Tmux::start(&cmd, dir, &[])
 }
 
 /// Start `flightdeck run` on `plan` in a real tmux; None (skipped) without tmux.
-fn launch_e2e(plan: &str) -> Option<(tempfile::TempDir, e2e::Tmux)> {
-    if !e2e::have_tmux() {
-        // A test that skips passes without testing anything: not under CI.
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tmux is not installed, and CI needs it"
-        );
-        eprintln!("tmux not installed: skipped");
+fn launch_e2e(plan: &str) -> Option<(tempfile::TempDir, tmux::Tmux)> {
+    if !tmux::available() {
         return None;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -930,9 +828,9 @@ fn e2e_tmux_input_zoom_containment_quit() {
     // Titles and clipboard stay inside the pane.
     assert!(!t.title().contains("EVIL"), "title leaked: {}", t.title());
     assert!(
-        t.buffers().trim().is_empty(),
+        t.list_buffers().trim().is_empty(),
         "clipboard leaked: {}",
-        t.buffers()
+        t.list_buffers()
     );
     // Input mode: type a line, see the echo.
     t.keys(&["1", "Enter"]);

@@ -1,6 +1,7 @@
 //! A tmux server of its own (socket in a temp dir) to drive the control room end to
 //! end: send keys, read the screen. Under CI (`CI=true`) a missing tmux fails the
-//! test instead of skipping it.
+//! test instead of skipping it. Each test file uses only some of these helpers.
+#![allow(dead_code)]
 
 use std::path::Path;
 use std::process::Command;
@@ -32,9 +33,14 @@ pub fn available() -> bool {
 impl Tmux {
     /// Run `cmd` (a shell command) in `cwd` with `env` added, in a 160x45 window.
     pub fn start(cmd: &str, cwd: &Path, env: &[(&str, &Path)]) -> Tmux {
+        Tmux::start_sized(cmd, cwd, env, 160, 45)
+    }
+
+    /// The same in a `w`x`h` window.
+    pub fn start_sized(cmd: &str, cwd: &Path, env: &[(&str, &Path)], w: u16, h: u16) -> Tmux {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
-        // set-clipboard on: an OSC 52 reaching tmux would become a paste buffer.
+        // set-clipboard on: an OSC 52 reaching tmux becomes a paste buffer.
         let conf = dir.path().join("tmux.conf");
         std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
         let t = Tmux {
@@ -42,7 +48,8 @@ impl Tmux {
             conf,
             _dir: dir,
         };
-        let mut c = t.tmux(&["new-session", "-d", "-x", "160", "-y", "45", "-c"]);
+        let (w, h) = (w.to_string(), h.to_string());
+        let mut c = t.tmux(&["new-session", "-d", "-x", &w, "-y", &h, "-c"]);
         c.arg(cwd).arg(cmd).env_remove("TMUX");
         for (k, v) in env {
             c.env(k, v);
@@ -67,6 +74,27 @@ impl Tmux {
         let mut c = self.tmux(&["send-keys"]);
         c.args(keys);
         assert!(c.status().unwrap().success());
+    }
+
+    /// The newest paste buffer (what an OSC 52 copy put there).
+    pub fn show_buffer(&self) -> String {
+        let out = self.tmux(&["show-buffer"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// Every paste buffer (empty when no OSC 52 reached tmux).
+    pub fn list_buffers(&self) -> String {
+        let out = self.tmux(&["list-buffers"]).output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The pane's title (what a session's OSC 0/2 would set if it escaped).
+    pub fn title(&self) -> String {
+        let out = self
+            .tmux(&["display-message", "-p", "#{pane_title}"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
     /// End the tmux server: its clients' terminals hang up (SIGHUP).
