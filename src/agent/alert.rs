@@ -47,6 +47,11 @@ fn running() -> std::sync::MutexGuard<'static, Vec<i32>> {
     RUNNING.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// The process groups of the notify commands still running.
+pub fn running_groups() -> Vec<i32> {
+    running().clone()
+}
+
 /// Kill every notify command still running (the run is over: none outlives it).
 pub fn kill_running() {
     for pid in running().iter() {
@@ -62,6 +67,9 @@ const STDERR_KEPT: u64 = 400;
 /// a thread of its own. Returns why it failed, if it did.
 pub fn run(command: &str, shell: &[String], root: &Path, alert: &Alert) -> Result<(), String> {
     let (program, args) = shell.split_first().ok_or("the plan's shell is empty")?;
+    // Started and listed under one lock: whoever reads the list after seeing the
+    // process in /proc finds it there.
+    let mut listed = running();
     let mut child = Command::new(program)
         .args(args)
         .arg("-c")
@@ -78,7 +86,8 @@ pub fn run(command: &str, shell: &[String], root: &Path, alert: &Alert) -> Resul
         .spawn()
         .map_err(|e| format!("cannot start `{command}`: {e}"))?;
     let pid = child.id() as i32;
-    running().push(pid);
+    listed.push(pid);
+    drop(listed);
     let stderr = child.stderr.take();
     let (stderr_tx, stderr_rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -401,7 +401,12 @@ impl Driver {
             Effect::KillDescendants => {
                 let tx = self.internal_tx.clone();
                 std::thread::spawn(move || {
-                    session::kill_all_descendants(Duration::from_secs(2));
+                    // Notify commands end on their own deadline (the run-finished alert
+                    // still goes out after this); everything else goes now.
+                    session::kill_descendants_sparing(
+                        Duration::from_secs(2),
+                        &crate::agent::alert::running_groups,
+                    );
                     let _ = tx.send(Internal::DescendantsKilled);
                 });
             }

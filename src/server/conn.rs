@@ -10,6 +10,8 @@ use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixStream;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
 
 /// The protocol this server speaks.
 pub const VERSION: u64 = 1;
@@ -150,7 +152,10 @@ pub fn handle(shared: Arc<Shared>, stream: UnixStream) {
             }
             "events" => {
                 let follow = request.get("follow").and_then(Value::as_bool) == Some(true);
+                shared.streams.fetch_add(1, Ordering::AcqRel);
                 events(&shared, &outbox, follow);
+                outbox.finish_and_wait(Duration::from_secs(2));
+                shared.streams.fetch_sub(1, Ordering::AcqRel);
                 break;
             }
             "attach" => {

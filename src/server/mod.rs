@@ -36,6 +36,9 @@ use std::time::{Duration, Instant};
 /// How long a server started for a terminal waits for that terminal's client.
 const FIRST_CLIENT_WAIT: Duration = Duration::from_secs(30);
 
+/// How long a finished server waits for `events --follow` streams to be written.
+const STREAM_FLUSH_WAIT: Duration = Duration::from_secs(2);
+
 /// Who watches the run from the server's own process.
 pub enum Frontend {
     /// Print to stdout as `--no-tui` always has (the server runs in the foreground).
@@ -71,6 +74,9 @@ pub struct Shared {
     next_client: AtomicU64,
     /// The client whose size the sessions' terminals follow (it resized or typed last).
     pub sizer: AtomicU64,
+    /// `events --follow` streams still writing: the server waits for them (a little)
+    /// before it exits, so that each ends with `run_finished`.
+    pub streams: AtomicU64,
 }
 
 impl Shared {
@@ -212,6 +218,7 @@ pub fn serve(
         clients_changed: Condvar::new(),
         next_client: AtomicU64::new(0),
         sizer: AtomicU64::new(0),
+        streams: AtomicU64::new(0),
     });
     {
         let weak = Arc::downgrade(&shared);
@@ -271,6 +278,10 @@ pub fn serve(
             .or(exit);
     }
     shared.wait_for_no_clients();
+    let deadline = Instant::now() + STREAM_FLUSH_WAIT;
+    while shared.streams.load(Ordering::Acquire) > 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     if listening.is_some() {
         let _ = std::fs::remove_file(&socket);
         let _ = std::fs::remove_file(dir::lock_path(&socket_dir, &run_id));

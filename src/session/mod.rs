@@ -11,7 +11,9 @@ pub mod log;
 mod procs;
 mod scan;
 
-pub use procs::{become_subreaper, kill_all_descendants, reap_orphans, signal_name};
+pub use procs::{
+    become_subreaper, kill_all_descendants, kill_descendants_sparing, reap_orphans, signal_name,
+};
 
 pub use scan::PromptSeen;
 

@@ -68,6 +68,7 @@ pub fn signal_name(sig: i32) -> String {
 struct Proc {
     pid: i32,
     ppid: i32,
+    pgrp: i32,
     sid: i32,
     zombie: bool,
 }
@@ -79,11 +80,12 @@ fn read_proc(pid: i32) -> Option<Proc> {
     let mut f = rest.split_ascii_whitespace();
     let state = f.next()?;
     let ppid = f.next()?.parse().ok()?;
-    let _pgrp = f.next()?;
+    let pgrp = f.next()?.parse().ok()?;
     let sid = f.next()?.parse().ok()?;
     Some(Proc {
         pid,
         ppid,
+        pgrp,
         sid,
         zombie: state == "Z" || state == "X",
     })
@@ -161,11 +163,20 @@ pub fn become_subreaper() {
 /// meanwhile (a dying shell's children) are signalled too. Returns when none is left
 /// alive (or after `grace` + 2 s if some cannot be killed).
 pub fn kill_all_descendants(grace: Duration) {
+    kill_descendants_sparing(grace, &Vec::new);
+}
+
+/// [`kill_all_descendants`], sparing the process groups that `spared` names (the
+/// plan's notify commands, which end on their own deadline). `spared` is asked after
+/// each look at `/proc`, so a group registered while it was being started is spared.
+pub fn kill_descendants_sparing(grace: Duration, spared: &dyn Fn() -> Vec<i32>) {
     let me = std::process::id() as i32;
     let live = || -> Vec<i32> {
-        descendants(me)
+        let procs = descendants(me);
+        let spared = spared();
+        procs
             .into_iter()
-            .filter(|p| !p.zombie)
+            .filter(|p| !p.zombie && !spared.contains(&p.pgrp))
             .map(|p| p.pid)
             .collect()
     };
