@@ -168,7 +168,9 @@ pub fn kill_all_descendants(grace: Duration) {
 
 /// [`kill_all_descendants`], sparing the process groups that `spared` names (the
 /// plan's notify commands, which end on their own deadline). `spared` is asked after
-/// each look at `/proc`, so a group registered while it was being started is spared.
+/// each look at `/proc`, so a group registered while it was being started is spared;
+/// its leader is matched by pid too, since it may have been seen before it left our
+/// process group.
 pub fn kill_descendants_sparing(grace: Duration, spared: &dyn Fn() -> Vec<i32>) {
     let me = std::process::id() as i32;
     let live = || -> Vec<i32> {
@@ -176,7 +178,7 @@ pub fn kill_descendants_sparing(grace: Duration, spared: &dyn Fn() -> Vec<i32>) 
         let spared = spared();
         procs
             .into_iter()
-            .filter(|p| !p.zombie && !spared.contains(&p.pgrp))
+            .filter(|p| !p.zombie && !spared.contains(&p.pgrp) && !spared.contains(&p.pid))
             .map(|p| p.pid)
             .collect()
     };
