@@ -575,9 +575,13 @@ input_delay = "2s"
         Some("Claude needs your permission to use Bash".to_string()),
     );
     let idle = ("idle".to_string(), None);
+    let ended = (
+        "idle".to_string(),
+        Some("Claude Code session ended (prompt_input_exit)".to_string()),
+    );
     assert!(
-        in_order(&hooks, &[working, asked, idle]),
-        "UserPromptSubmit, Notification, Stop: {hooks:?}"
+        in_order(&hooks, &[working, asked, idle, ended]),
+        "UserPromptSubmit, Notification, Stop, SessionEnd: {hooks:?}"
     );
     let sessions = p.of("agent_session", "coder");
     assert_eq!(sessions.len(), 1, "{sessions:?}");
