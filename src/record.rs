@@ -20,24 +20,23 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Create `<records>/<RUN_ID>/` (RUN_ID sorts by start time) and point `latest` at it.
+    /// Create `<records>/<RUN_ID>/` and point `latest` at it. RUN_ID is the start
+    /// time (so ids sort by it) and a random suffix: the run's socket is named by
+    /// its id, and runs of other projects may start in the same second.
     pub fn create(records: &Path) -> Result<Recorder> {
         fs::create_dir_all(records)
             .with_context(|| format!("cannot create records directory {}", records.display()))?;
-        let now = chrono::Local::now();
-        let base = now.format("%Y%m%d-%H%M%S").to_string();
-        // Two runs in the same second get a suffix; create_dir fails if taken.
-        let mut n = 0;
+        let time = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+        // create_dir fails if the id is taken: draw again.
+        let mut tries = 0;
         let (run_id, dir) = loop {
-            let id = if n == 0 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            };
+            let id = format!("{time}-{:06x}", fastrand::u32(..1 << 24));
             let dir = records.join(&id);
             match fs::create_dir(&dir) {
                 Ok(()) => break (id, dir),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => {
+                    tries += 1
+                }
                 Err(e) => {
                     return Err(e)
                         .with_context(|| format!("cannot create run directory {}", dir.display()));
@@ -69,20 +68,24 @@ impl Recorder {
     /// Append one event as one line; written at once so the file stays valid up
     /// to its last line whatever happens next.
     pub fn event(&mut self, ts: DateTime<Utc>, event: &Event) {
-        let mut value = serde_json::to_value(event).unwrap_or_default();
-        if let Some(obj) = value.as_object_mut() {
-            let mut line = serde_json::Map::new();
-            line.insert(
-                "ts".into(),
-                ts.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
-            );
-            line.extend(std::mem::take(obj));
-            value = serde_json::Value::Object(line);
-        }
-        let mut text = value.to_string();
+        let mut text = event_line(ts, event);
         text.push('\n');
         let _ = self.events.write_all(text.as_bytes());
     }
+}
+
+/// One event as `events.jsonl` has it (without the newline): its fields and `ts`.
+/// `flightdeck events` sends the same text.
+pub fn event_line(ts: DateTime<Utc>, event: &Event) -> String {
+    let mut line = serde_json::Map::new();
+    line.insert(
+        "ts".into(),
+        ts.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
+    );
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(event) {
+        line.extend(fields);
+    }
+    serde_json::Value::Object(line).to_string()
 }
 
 /// Resolve `latest` or a run id to a run directory: one with a `report.json`, or at

@@ -155,7 +155,7 @@ pub fn serve(
         return;
     }
     let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
-    let me = shared.add_client(wake_tx);
+    let me = shared.add_client(wake_tx, cols, rows);
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
     {
         let outbox = outbox.clone();

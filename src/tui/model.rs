@@ -221,7 +221,9 @@ impl RunView {
             }
             Event::AgentSession { .. }
             | Event::LogTruncated { .. }
-            | Event::NotifyFailed { .. } => {}
+            | Event::NotifyFailed { .. }
+            | Event::ClientAttached { .. }
+            | Event::ClientDetached { .. } => {}
             Event::FileChanged { path } => {
                 self.files.retain(|(_, p)| p != path);
                 self.files.push_front((now, path.clone()));
