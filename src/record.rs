@@ -88,17 +88,37 @@ pub fn event_line(ts: DateTime<Utc>, event: &Event) -> String {
     serde_json::Value::Object(line).to_string()
 }
 
-/// Resolve `latest` or a run id to a run directory: one with a `report.json`, or at
-/// least an `events.jsonl` (a run whose server was killed).
+/// Resolve `latest`, a run id or a unique prefix of one to a run directory: one with
+/// a `report.json`, or at least an `events.jsonl` (a run whose server was killed).
 pub fn find_run(records: &Path, id: &str) -> Result<PathBuf> {
+    let is_record =
+        |dir: &Path| dir.join("report.json").is_file() || dir.join("events.jsonl").is_file();
     let dir = records.join(id);
-    if !dir.join("report.json").is_file() && !dir.join("events.jsonl").is_file() {
-        anyhow::bail!(
+    if is_record(&dir) {
+        return Ok(dir);
+    }
+    // A unique prefix of a run id (ids end in a random suffix, nobody types it all).
+    let mut matching: Vec<String> = fs::read_dir(records)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !id.is_empty() && name != "latest" && name.starts_with(id))
+        .filter(|name| is_record(&records.join(name)))
+        .collect();
+    matching.sort();
+    match matching.as_slice() {
+        [one] => Ok(records.join(one)),
+        [] => anyhow::bail!(
             "no run record `{id}` (a report.json or events.jsonl) under {}",
             records.display()
-        );
+        ),
+        several => anyhow::bail!(
+            "`{id}` names several run records under {} ({}); give more of the id",
+            records.display(),
+            several.join(", ")
+        ),
     }
-    Ok(dir)
 }
 
 /// The sessions that succeeded in an earlier run, for `--resume`: from its
@@ -450,5 +470,19 @@ mod tests {
         .unwrap();
         let found = find_run(dir.path(), "20260101-000000").unwrap();
         assert_eq!(succeeded_sessions(&found).unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn a_run_is_found_by_a_unique_prefix_of_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["20260101-000000-aaaaaa", "20260101-000000-bbbbbb"] {
+            fs::create_dir(dir.path().join(id)).unwrap();
+            fs::write(dir.path().join(id).join("events.jsonl"), "").unwrap();
+        }
+        let found = find_run(dir.path(), "20260101-000000-a").unwrap();
+        assert!(found.ends_with("20260101-000000-aaaaaa"));
+        let e = find_run(dir.path(), "20260101").unwrap_err().to_string();
+        assert!(e.contains("several run records"), "{e}");
+        assert!(find_run(dir.path(), "1999").is_err());
     }
 }

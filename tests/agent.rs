@@ -544,6 +544,7 @@ fn a_claude_session_reports_through_its_hooks() {
         r#"
 [plan]
 name = "hooked"
+notify = '''printf '%s|%s\n' "$FLIGHTDECK_EVENT" "$FLIGHTDECK_MESSAGE" >> alerts.txt'''
 
 [[session]]
 name = "coder"
@@ -575,9 +576,13 @@ input_delay = "2s"
         Some("Claude needs your permission to use Bash".to_string()),
     );
     let idle = ("idle".to_string(), None);
+    let ended = (
+        "idle".to_string(),
+        Some("Claude Code session ended (prompt_input_exit)".to_string()),
+    );
     assert!(
-        in_order(&hooks, &[working, asked, idle]),
-        "UserPromptSubmit, Notification, Stop: {hooks:?}"
+        in_order(&hooks, &[working, asked, idle, ended]),
+        "UserPromptSubmit, Notification, Stop, SessionEnd: {hooks:?}"
     );
     let sessions = p.of("agent_session", "coder");
     assert_eq!(sessions.len(), 1, "{sessions:?}");
@@ -585,6 +590,13 @@ input_delay = "2s"
     let id = sessions[0]["id"].as_str().unwrap();
     assert_eq!(id.len(), 36, "a conversation id as Claude's: {id}");
     assert_eq!(state_of(&p, "coder").as_deref(), Some("succeeded"));
+    // The plan's notify command hears the permission request.
+    let alerts = std::fs::read_to_string(p.path("alerts.txt")).unwrap_or_default();
+    assert!(
+        alerts
+            .contains("needs-input|coder needs input: Claude needs your permission to use Bash\n"),
+        "{alerts}"
+    );
     // The user's own Claude settings are never written.
     assert!(!p.home.path().join(".claude").exists());
 }
