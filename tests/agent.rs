@@ -544,6 +544,7 @@ fn a_claude_session_reports_through_its_hooks() {
         r#"
 [plan]
 name = "hooked"
+notify = '''printf '%s|%s\n' "$FLIGHTDECK_EVENT" "$FLIGHTDECK_MESSAGE" >> alerts.txt'''
 
 [[session]]
 name = "coder"
@@ -589,6 +590,13 @@ input_delay = "2s"
     let id = sessions[0]["id"].as_str().unwrap();
     assert_eq!(id.len(), 36, "a conversation id as Claude's: {id}");
     assert_eq!(state_of(&p, "coder").as_deref(), Some("succeeded"));
+    // The plan's notify command hears the permission request.
+    let alerts = std::fs::read_to_string(p.path("alerts.txt")).unwrap_or_default();
+    assert!(
+        alerts
+            .contains("needs-input|coder needs input: Claude needs your permission to use Bash\n"),
+        "{alerts}"
+    );
     // The user's own Claude settings are never written.
     assert!(!p.home.path().join(".claude").exists());
 }
