@@ -233,6 +233,11 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
             (Activity::Quiet, _) => format!("{session} has gone quiet"),
             (Activity::Working, _) => return None,
         },
+        // Said when it changes; starting is said by `session_started`.
+        Event::SessionWaiting {
+            session,
+            waiting_for,
+        } if !waiting_for.is_empty() => format!("{session} waits for {}", waiting_for.join(", ")),
         Event::SessionWaiting { .. } => return None,
         Event::SessionTitle { .. } => return None,
         Event::ClientAttached { .. } | Event::ClientDetached { .. } => return None,

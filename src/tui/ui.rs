@@ -499,18 +499,9 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
     }
     if s.attempt == 0 && facts.attempt == 0 {
         // Nothing ran yet: say why.
-        let waits = v.waits_for(i);
-        let text = match s.state {
-            SessionState::Pending if !waits.is_empty() => format!(
-                "pending — waits for {}",
-                waits
-                    .iter()
-                    .map(|w| w.raw.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            SessionState::Pending => "pending".to_string(),
-            st => st.as_str().to_string(),
+        let text = match v.waiting_text(i) {
+            Some(waits) => format!("pending — {waits}"),
+            None => s.state.as_str().to_string(),
         };
         let y = p.inner.y + p.inner.height / 2;
         if p.inner.height > 0 {
@@ -547,8 +538,11 @@ fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
         let s = &app.view.sessions[i];
         let spec = &app.view.plan.sessions[i];
         let needs = app.view.needs_input(i);
+        let waits = app.view.waiting_text(i);
         let what = if needs {
             "▲ needs input"
+        } else if let Some(w) = &waits {
+            w.as_str()
         } else {
             match s.activity {
                 Some(a) if s.state == SessionState::Running => a.as_str(),
