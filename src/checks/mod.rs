@@ -1,15 +1,24 @@
 //! The check language (docs/checks.md), the dataset readers and the evaluation of checks.
 //!
-//! - `parse`: one check string → [`Check`] (tokenizer + recursive descent; errors carry
-//!   the byte offset and say what was expected and found).
-//! - `metrics`: the measurement plan of a dataset ([`metrics::Need`]) and mergeable
-//!   one-pass accumulators.
-//! - `read`: CSV/TSV (chunked, parallel, only the needed fields), JSONL, text.
-//! - `parquet`: Parquet (footer row counts, projected columns).
-//! - `eval`: the [`Checker`] — reads each file once for all checks touching it, keeps
-//!   per-file results until size/mtime change, answers dataset, probe and gate checks.
+//! - `parse`: one check string → [`Check`] (`parse/tokens.rs` tokenizes, `parse/mod.rs`
+//!   descends; errors carry the byte offset and say what was expected and found).
+//! - `metrics`: what to measure in a dataset (`metrics/need.rs`, [`metrics::Need`]) and
+//!   the mergeable one-pass accumulators (`metrics/mod.rs`); `hash.rs` and `values.rs`
+//!   hold the key hashes and the strict number/date parsing they use.
+//! - `read`: CSV/TSV (`read/csv.rs` chunks, `read/csv_fields.rs` parses records), JSONL,
+//!   text, and decompression.
+//! - `parquet`: Parquet (footer row counts, projected columns; `parquet/batch.rs` folds
+//!   one decoded batch).
+//! - `eval`: the [`Checker`] — reads each file once for all checks touching it
+//!   (`eval/snapshot.rs`, kept until size/mtime change), computes term values
+//!   (`eval/value.rs`), runs probes (`eval/probe.rs`) and answers dataset, probe and gate
+//!   checks (`eval/mod.rs`).
 //! - `report`: `flightdeck check` (table or JSON) and its exit status.
 //! - `text`: how values, literals and expressions are written in messages.
+//!
+//! A new metric: a `Metric` variant here, its word in `parse/mod.rs`, its name in
+//! `text.rs`, what it needs read in `metrics/need.rs` (and an accumulator field in
+//! `metrics/mod.rs` if no existing one measures it), and its value in `eval/value.rs`.
 
 mod eval;
 mod format;
