@@ -605,7 +605,7 @@ mod tests {
                 severity: crate::checks::Severity::Error,
                 status,
                 value: crate::checks::Measured::Null,
-                expected: String::new(),
+                expected: crate::checks::Expected::Unstated,
                 message: String::new(),
                 provisional: false,
             })

@@ -10,11 +10,11 @@ mod snapshot;
 mod value;
 
 use super::metrics::{Acc, Need};
+use super::spec::{CheckPlan, CheckSpec};
 use super::text;
 use super::{
-    Body, Check, CheckResult, CheckStatus, Cmp, Expr, Measured, Metric, Op, Operand, Term,
+    Body, Check, CheckResult, CheckStatus, Cmp, Expected, Expr, Measured, Metric, Op, Operand, Term,
 };
-use crate::plan::{CheckSpec, Plan};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -60,7 +60,7 @@ fn terms(c: &Check) -> Vec<&Term> {
 }
 
 pub struct Checker {
-    plan: Arc<Plan>,
+    plan: Arc<CheckPlan>,
     needs: Vec<Need>,
     cache: HashMap<(usize, PathBuf), CachedFile>,
     merged: HashMap<usize, (Fingerprint, Arc<Acc>)>,
@@ -72,7 +72,10 @@ pub struct Checker {
 }
 
 impl Checker {
-    pub fn new(plan: Arc<Plan>) -> Self {
+    /// A checker for these datasets, probes and gates (`Checker::new(plan)` with the
+    /// run's `Arc<Plan>` builds them).
+    pub fn new(plan: impl Into<CheckPlan>) -> Self {
+        let plan = Arc::new(plan.into());
         let mut needs: Vec<Need> = plan.datasets.iter().map(|_| Need::default()).collect();
         let resolve = |n: &str| plan.dataset_index(n);
         let add_terms = |ctx: Option<usize>, c: &Check, needs: &mut Vec<Need>| {
@@ -125,7 +128,7 @@ impl Checker {
         }
     }
 
-    pub fn plan(&self) -> &Arc<Plan> {
+    pub fn plan(&self) -> &Arc<CheckPlan> {
         &self.plan
     }
 
@@ -156,7 +159,7 @@ impl Checker {
             .iter()
             .map(|c| {
                 let mut r = self.eval(Ctx::Dataset(idx), &d.name, c, owner_done, &mut memo);
-                r.provisional = !owner_done && d.owner.is_some();
+                r.provisional = !owner_done && d.owned;
                 let counts_rows = terms(&c.check)
                     .iter()
                     .any(|t| t.source.is_none() && t.metric == Metric::RowCount);
@@ -237,7 +240,7 @@ impl Checker {
             severity: c.severity,
             status: CheckStatus::Error,
             value: Measured::Null,
-            expected: String::new(),
+            expected: Expected::Unstated,
             message: String::new(),
             provisional: false,
         };
@@ -247,8 +250,7 @@ impl Checker {
                 self.eval_compare(ctx, lhs, cmp, owner_done, memo, &mut r)
             }
             Body::InList { column, values } => {
-                let list: Vec<String> = values.iter().map(text::literal).collect();
-                r.expected = format!("in ({})", list.join(", "));
+                r.expected = Expected::OneOf(values.clone());
                 self.eval_in(ctx, column, None, owner_done, memo, &mut r, |need| {
                     need.inlists
                         .iter()
@@ -260,7 +262,10 @@ impl Checker {
                 dataset,
                 other_column,
             } => {
-                r.expected = format!("every value in {dataset}.{other_column}");
+                r.expected = Expected::KeyIn {
+                    dataset: dataset.clone(),
+                    column: other_column.clone(),
+                };
                 let target = self.plan.dataset_index(dataset);
                 match target {
                     None => {
@@ -293,7 +298,7 @@ impl Checker {
     }
 
     fn eval_exists(&mut self, ctx: Ctx, r: &mut CheckResult, owner_done: bool) {
-        r.expected = "at least one file".into();
+        r.expected = Expected::SomeFile;
         let Ctx::Dataset(idx) = ctx else {
             r.message = "`exists` belongs in a dataset's checks".into();
             return;
@@ -438,7 +443,7 @@ impl Checker {
     ) {
         let lhs_text = text::expr(lhs);
         let meaning = text::Meaning::of_expr(lhs);
-        r.expected = text::cmp_as(cmp, meaning);
+        r.expected = Expected::of_cmp(cmp, meaning);
         let hint = match cmp {
             Cmp::Op(_, Operand::Literal(l)) | Cmp::Between(l, _) => hint_of(l),
             Cmp::Approx { .. } => Hint::Num,
@@ -464,7 +469,12 @@ impl Checker {
                         return set_novalue(r, &t, nv);
                     }
                 };
-                r.expected = format!("{} {} ({})", text::op(*op), rv.show(meaning), text::expr(e));
+                r.expected = Expected::CompareTo {
+                    op: *op,
+                    other: e.clone(),
+                    value: Some(rv.literal()),
+                    meaning,
+                };
                 cmp_v(&v, &rv).map(|o| op_holds(*op, o))
             }
             Cmp::Between(a, b) => cmp_v(&v, &lit_v(a)).and_then(|lo| {

@@ -2,7 +2,6 @@
 //! number its output gives.
 
 use super::Checker;
-use crate::plan::CommandSpec;
 use std::io::Read;
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -21,8 +20,7 @@ pub struct ProbeOutcome {
 impl Checker {
     pub(super) fn run_probe(&self, idx: usize) -> ProbeOutcome {
         let p = &self.plan.probes[idx];
-        let argv = CommandSpec::Shell(p.command.clone()).argv(&self.plan.shell);
-        run_command(&argv, &self.plan.root, p.timeout, p.pattern.as_ref())
+        run_command(&p.argv, &p.cwd, p.timeout, p.pattern.as_ref())
     }
 
     /// The last outcome of probe `idx`, running it if it never ran.

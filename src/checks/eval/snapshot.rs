@@ -103,7 +103,7 @@ fn finalize(acc: &mut Acc, file: &str, name_file_in_examples: bool) {
 impl Checker {
     pub(super) fn list(&self, idx: usize) -> Result<Vec<(PathBuf, Stamp)>, String> {
         let d = &self.plan.datasets[idx];
-        let full = d.base_dir(&self.plan).join(&d.path);
+        let full = d.dir.join(&d.path);
         if has_glob(&d.path) {
             let pat = full.to_string_lossy().into_owned();
             let paths = glob::glob(&pat).map_err(|e| format!("bad pattern `{}`: {e}", d.path))?;
@@ -133,7 +133,7 @@ impl Checker {
     }
 
     fn display(&self, idx: usize, p: &Path) -> String {
-        let base = self.plan.datasets[idx].base_dir(&self.plan);
+        let base = &self.plan.datasets[idx].dir;
         p.strip_prefix(base)
             .unwrap_or(p)
             .to_string_lossy()

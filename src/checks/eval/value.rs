@@ -3,8 +3,8 @@
 
 use super::snapshot::Snap;
 use super::{Checker, Ctx, NoValue, Src};
-use crate::checks::metrics::date_key;
 use crate::checks::metrics::date_text;
+use crate::checks::metrics::{date_key, date_value};
 use crate::checks::{Expr, Literal, Measured, Metric, Op, Sign, Term, text};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -30,6 +30,17 @@ impl V {
             V::Num(n) => Measured::Number(*n),
             V::Date(d) => Measured::Text(date_text(*d)),
             V::Str(s) => Measured::Text(text::clip(s)),
+        }
+    }
+    /// As the other side of an expectation (text shortened as in messages).
+    pub(super) fn literal(&self) -> Literal {
+        match self {
+            V::Num(n) => Literal::Number(*n),
+            V::Date(d) => match date_value(*d) {
+                Some(date) => Literal::Date(date),
+                None => Literal::Str(date_text(*d)),
+            },
+            V::Str(s) => Literal::Str(text::clip(s)),
         }
     }
     pub(super) fn kind(&self) -> &'static str {

@@ -13,7 +13,7 @@ mod values;
 use hash::fmix;
 pub use hash::{HashSet64, hash_bytes};
 pub use need::{ColWant, FkNeed, GroupNeed, Need};
-pub use values::{date_key, date_text, parse_date, parse_number, show};
+pub use values::{date_key, date_text, date_value, parse_date, parse_number, show};
 
 /// A problem at a row (1-based data row, relative to the file once merged).
 #[derive(Debug, Clone, PartialEq)]

@@ -98,6 +98,11 @@ pub fn date_key(d: chrono::NaiveDate) -> u32 {
     d.year() as u32 * 10000 + d.month() * 100 + d.day()
 }
 
+/// A `YYYYMMDD` key as a date (`None` for a key no valid date gives).
+pub fn date_value(k: u32) -> Option<chrono::NaiveDate> {
+    chrono::NaiveDate::from_ymd_opt((k / 10_000) as i32, k / 100 % 100, k % 100)
+}
+
 pub fn date_text(k: u32) -> String {
     format!("{:04}-{:02}-{:02}", k / 10000, k / 100 % 100, k % 100)
 }

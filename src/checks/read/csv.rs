@@ -9,6 +9,9 @@ use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 
+/// Where a CSV reader's bytes come from: `fetch(buf, offset)` fills `buf` with the bytes
+/// at `offset` (a plain file, read anywhere) or with the next bytes of a stream (a
+/// decompressed file, read in order; the offset is then only a count); 0 at the end.
 type Fetch<'a> = dyn FnMut(&mut [u8], u64) -> std::io::Result<usize> + 'a;
 
 /// A chunk that started at a guessed boundary gives up rather than hold a record past

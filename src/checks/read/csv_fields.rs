@@ -2,7 +2,7 @@
 //! handled, only the needed fields captured (their byte ranges), the rest skipped.
 
 #[derive(Debug, Clone, Copy)]
-pub(super) enum Cell {
+enum Cell {
     Null,
     Buf(usize, usize),
     Scratch(usize, usize),
@@ -54,7 +54,7 @@ impl CsvParser {
         }
     }
 
-    pub(super) fn count_delims(&self, b: &[u8]) -> usize {
+    fn count_delims(&self, b: &[u8]) -> usize {
         let d = self.delim;
         b.iter().filter(|&&c| c == d).count()
     }
@@ -212,7 +212,7 @@ impl CsvParser {
 impl CsvParser {
     /// Delimiter, newline and quote bitmasks of the 64 bytes at `p` (zeros past the end).
     #[inline]
-    pub(super) fn masks(&self, buf: &[u8], p: usize) -> (u64, u64, u64) {
+    fn masks(&self, buf: &[u8], p: usize) -> (u64, u64, u64) {
         use std::arch::x86_64::*;
         let mut tmp = [0u8; 64];
         let src: &[u8] = if p + 64 <= buf.len() {
@@ -240,7 +240,7 @@ impl CsvParser {
     }
 
     #[inline]
-    pub(super) fn store(&mut self, field: usize, a: usize, b: usize) {
+    fn store(&mut self, field: usize, a: usize, b: usize) {
         if let Some(&slot) = self.slot_of.get(field)
             && slot != usize::MAX
         {
@@ -250,7 +250,7 @@ impl CsvParser {
 
     /// A record without quotes, 64 bytes at a time: delimiters found by bitmask.
     /// `None` when the record has a quote (the byte-wise parser handles it).
-    pub(super) fn step_fast(&mut self, buf: &[u8], pos: usize, eof: bool) -> Option<Step> {
+    fn step_fast(&mut self, buf: &[u8], pos: usize, eof: bool) -> Option<Step> {
         let len = buf.len();
         let mut p = pos;
         let mut field = 0usize;
@@ -312,15 +312,11 @@ impl CsvParser {
     }
 }
 
-/// Where a CSV reader's bytes come from: `fetch(buf, offset)` fills `buf` with the bytes
-/// at `offset` (a plain file, read anywhere) or with the next bytes of a stream (a
-/// decompressed file, read in order; the offset is then only a count); 0 at the end.
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    pub(super) fn parse_all(
+    fn parse_all(
         data: &[u8],
         slot_of: Vec<usize>,
         nslots: usize,
@@ -349,7 +345,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn csv_fields_quotes_and_crlf() {
+    fn csv_fields_quotes_and_crlf() {
         let data = b"a,\"b,1\",c\r\n\"x\"\"y\",,\"multi\nline\"\r\n\nlast,\"\",z";
         let r = parse_all(data, vec![0, 1, 2], 3);
         let s = |v: &str| Some(v.to_string());
@@ -367,7 +363,7 @@ mod tests {
     }
 
     #[test]
-    pub(super) fn csv_incomplete_until_eof() {
+    fn csv_incomplete_until_eof() {
         let mut p = CsvParser::new(b',', vec![0, 1], 2);
         assert!(matches!(p.step(b"ab,\"c\nd", 0, false), Step::Incomplete));
         assert!(matches!(p.step(b"ab,cd", 0, false), Step::Incomplete));
