@@ -1,6 +1,6 @@
 //! What the [`Checker`](super::Checker) is asked to check, in the check language's own
 //! terms: datasets (where their files are), probes (the command to run) and gates (what
-//! they judge), each with its parsed checks. The plan builds it (`crate::plan`); the
+//! they judge), each with its parsed checks. The plan builds it (`Plan::check_plan`); the
 //! checks never read the plan, so the layers point one way.
 
 use super::{Check, Format};
