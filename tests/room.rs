@@ -97,10 +97,17 @@ impl Room {
             screens,
         );
         let at = |s| base + Duration::from_secs(s);
-        let mut evs = vec![Event::RunStarted {
-            run_id: "20261130-090000".into(),
-            plan: "room twelve".into(),
-        }];
+        let mut evs = vec![
+            Event::RunStarted {
+                run_id: "20261130-090000".into(),
+                plan: "room twelve".into(),
+            },
+            // As the engine tells it: the control room does not work it out.
+            Event::SessionWaiting {
+                session: "publish".into(),
+                waiting_for: vec!["review".into()],
+            },
+        ];
         for (i, n) in NAMES.iter().enumerate().take(10) {
             evs.push(Event::SessionStarted {
                 session: n.to_string(),
@@ -753,7 +760,10 @@ fn e2e_room_keys_at_80x24() {
     t.wait_for("the panels", |s| s.contains("Panels"));
     t.keys(&["-l", "review"]);
     t.wait_for("the filtered gate", |s| s.contains("filter: review"));
-    // Sessions come first (publish waits for review), then the gate.
+    // Sessions come first, saying what the engine told (`session_waiting`); then the gate.
+    t.wait_for("publish waiting for the gate", |s| {
+        s.contains("11 publish pending · waits for review")
+    });
     t.keys(&["Down", "Enter"]);
     t.wait_for("the gate's details", |s| {
         s.contains("Gate review") && s.contains("verdict")

@@ -17,7 +17,7 @@ use alacritty_terminal::vte::ansi::{Color as AColor, CursorShape, NamedColor, Pr
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -575,6 +575,9 @@ fn default_rgb(index: usize) -> Rgb {
 /// holds up another one.
 pub struct Screens {
     panes: Vec<Mutex<Pane>>,
+    /// Per pane, how many times its screen changed (so a client redraws only the
+    /// panes that did).
+    changes: Vec<AtomicU64>,
     dirty: AtomicBool,
     wake: Mutex<Option<Box<dyn Fn() + Send>>>,
 }
@@ -587,6 +590,7 @@ impl Screens {
                 .iter()
                 .map(|&(r, c)| Mutex::new(Pane::new(r, c, scrollback)))
                 .collect(),
+            changes: sizes.iter().map(|_| AtomicU64::new(0)).collect(),
             dirty: AtomicBool::new(true),
             wake: Mutex::new(None),
         })
@@ -610,6 +614,11 @@ impl Screens {
     /// Lock one pane (a poisoned lock is recovered: a pane is plain data).
     pub fn pane(&self, i: usize) -> MutexGuard<'_, Pane> {
         self.panes[i].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many times pane `i`'s screen has changed so far.
+    pub fn changes(&self, i: usize) -> u64 {
+        self.changes.get(i).map_or(0, |c| c.load(Ordering::Acquire))
     }
 
     /// Mark the screen changed and wake the UI once.
@@ -636,6 +645,7 @@ impl OutputSink for Screens {
     fn started(&self, session: usize, attempt: u32) {
         if session < self.panes.len() {
             self.pane(session).new_attempt(attempt);
+            self.changes[session].fetch_add(1, Ordering::AcqRel);
             self.mark_dirty();
         }
     }
@@ -645,6 +655,7 @@ impl OutputSink for Screens {
             return Vec::new();
         }
         let replies = self.pane(session).feed(bytes);
+        self.changes[session].fetch_add(1, Ordering::AcqRel);
         self.mark_dirty();
         replies
     }

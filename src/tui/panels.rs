@@ -105,9 +105,8 @@ impl App {
                 if v.needs_input(i) {
                     t.push_str(" · needs input");
                 }
-                let waits: Vec<String> = v.waits_for(i).into_iter().map(|w| w.raw).collect();
-                if !waits.is_empty() {
-                    t.push_str(&format!(" ← {}", waits.join(", ")));
+                if let Some(waits) = v.waiting_text(i) {
+                    t.push_str(&format!(" · {waits}"));
                 }
                 let st = Style::default().fg(state_color(s.state));
                 (state_mark(s.state).into(), st, t)
@@ -398,7 +397,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
             }
             let after: Vec<&str> = spec.after.iter().map(|d| d.raw.as_str()).collect();
             out.push(field("after", after.join(", ")));
-            let waits: Vec<String> = v.waits_for(i).into_iter().map(|w| w.raw).collect();
+            let waits = v.waits_for(i);
             if !waits.is_empty() {
                 out.push(field("waits for", waits.join(", ")));
             }

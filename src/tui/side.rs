@@ -153,8 +153,10 @@ pub fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> 
         };
         spans.push(Span::styled(spec.name.clone(), name_style));
         spans.push(Span::raw(" "));
+        // A pending session says what it waits for instead (the mark says pending).
+        let waits = v.waiting_text(i);
         spans.push(Span::styled(
-            s.state.as_str(),
+            waits.unwrap_or_else(|| s.state.as_str().into()),
             Style::default().fg(state_color(s.state)),
         ));
         match s.state {
@@ -195,18 +197,6 @@ pub fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> 
                 Style::default()
                     .fg(Color::Yellow)
                     .add_modifier(Modifier::DIM),
-            ));
-        }
-        let waits = v.waits_for(i);
-        if !waits.is_empty() {
-            let text = waits
-                .iter()
-                .map(|w| w.raw.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            spans.push(Span::styled(
-                format!(" ← {text}"),
-                Style::default().fg(Color::DarkGray),
             ));
         }
         let used: usize = spans.iter().map(|s| s.width()).sum();

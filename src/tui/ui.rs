@@ -14,7 +14,119 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
-use std::time::Instant;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+/// An unfocused pane's new output is drawn at most this often (the focused pane's at
+/// the frame rate): a flood in a pane one is not looking at costs little.
+pub const BACKGROUND_FRAME: Duration = Duration::from_millis(200);
+
+/// The panes' screens as one client last drew them. A pane whose screen has not
+/// changed, or an unfocused one drawn less than [`BACKGROUND_FRAME`] ago, is copied
+/// from here instead of rendered from its emulator again.
+#[derive(Default)]
+pub struct PaneCache {
+    drawn: RefCell<HashMap<usize, Drawn>>,
+    /// When a pane copied from here although it had changed must be drawn afresh.
+    due: RefCell<Option<Instant>>,
+}
+
+/// One pane's screen as drawn.
+struct Drawn {
+    /// What the cells depend on besides the screen: area, grid size, scroll offset,
+    /// cursor.
+    key: (Rect, super::pane::Size, usize, bool),
+    /// The pane's change count when drawn.
+    changes: u64,
+    at: Instant,
+    cells: Vec<ratatui::buffer::Cell>,
+}
+
+/// Which drawn panes have changed since they were drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Nothing,
+    /// Only unfocused panes: drawing them can wait for [`BACKGROUND_FRAME`].
+    Background,
+    Focused,
+}
+
+impl PaneCache {
+    /// Forget every pane (the next frame renders them all).
+    pub fn clear(&self) {
+        self.drawn.borrow_mut().clear();
+    }
+
+    /// When a frame is due to show changes the last one left out.
+    pub fn due(&self) -> Option<Instant> {
+        *self.due.borrow()
+    }
+
+    /// Which of the panes drawn last have changed since.
+    pub fn changed(&self, app: &App) -> Changed {
+        let mut out = Changed::Nothing;
+        for (&i, d) in self.drawn.borrow().iter() {
+            if app.screens.changes(i) != d.changes {
+                if i == app.focus {
+                    return Changed::Focused;
+                }
+                out = Changed::Background;
+            }
+        }
+        out
+    }
+
+    /// Draw pane `i`'s screen into `area`: copied when it may be, else rendered.
+    fn render(
+        &self,
+        app: &App,
+        i: usize,
+        area: Rect,
+        buf: &mut Buffer,
+        cursor: bool,
+        now: Instant,
+    ) {
+        let changes = app.screens.changes(i);
+        let pane = app.screens.pane(i);
+        let key = (area, pane.size(), pane.scroll_offset(), cursor);
+        let area = area.intersection(buf.area);
+        let mut drawn = self.drawn.borrow_mut();
+        if let Some(d) = drawn.get(&i).filter(|d| d.key == key && area.width > 0) {
+            let fresh = d.changes == changes;
+            let wait = i != app.focus && now < d.at + BACKGROUND_FRAME;
+            if fresh || wait {
+                if !fresh {
+                    let at = d.at + BACKGROUND_FRAME;
+                    let mut due = self.due.borrow_mut();
+                    *due = Some(due.map_or(at, |t| t.min(at)));
+                }
+                let w = area.width as usize;
+                for (row, y) in (area.top()..area.bottom()).enumerate() {
+                    let start = buf.index_of(area.x, y);
+                    buf.content[start..start + w]
+                        .clone_from_slice(&d.cells[row * w..(row + 1) * w]);
+                }
+                return;
+            }
+        }
+        pane.render(area, buf, cursor);
+        let mut cells = Vec::with_capacity(area.area() as usize);
+        for y in area.top()..area.bottom() {
+            let start = buf.index_of(area.x, y);
+            cells.extend_from_slice(&buf.content[start..start + area.width as usize]);
+        }
+        drawn.insert(
+            i,
+            Drawn {
+                key,
+                changes,
+                at: now,
+                cells,
+            },
+        );
+    }
+}
 
 pub fn state_color(s: SessionState) -> Color {
     match s {
@@ -51,8 +163,32 @@ pub fn draw(f: &mut Frame, app: &App, now: Instant) {
     render(app, &app.layout, area, buf, now);
 }
 
+/// [`draw`], with the panes' screens copied from `cache` where they may be.
+pub fn draw_cached(f: &mut Frame, app: &App, now: Instant, cache: &PaneCache) {
+    let area = f.area();
+    let buf = f.buffer_mut();
+    *cache.due.borrow_mut() = None;
+    // Panes no longer shown are forgotten.
+    cache
+        .drawn
+        .borrow_mut()
+        .retain(|i, _| app.layout.panes.iter().any(|p| p.session == *i));
+    render_with(app, &app.layout, area, buf, now, Some(cache));
+}
+
 /// Draw everything into `buf` (which covers `area`).
 pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant) {
+    render_with(app, l, area, buf, now, None);
+}
+
+fn render_with(
+    app: &App,
+    l: &Layout,
+    area: Rect,
+    buf: &mut Buffer,
+    now: Instant,
+    cache: Option<&PaneCache>,
+) {
     if l.too_small {
         let msg = format!(
             "terminal too small: {}x{} (need {MIN_WIDTH}x{MIN_HEIGHT})",
@@ -72,7 +208,7 @@ pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant)
         panels::render(app, full, buf, now);
     }
     for p in &l.panes {
-        draw_pane(app, p, buf, now);
+        draw_pane(app, p, buf, now, cache);
     }
     if let Some(r) = l.hidden_line {
         draw_hidden(app, &l.hidden, r, buf);
@@ -185,7 +321,7 @@ fn pane_title(app: &App, i: usize, now: Instant, width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
-fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
+fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Option<&PaneCache>) {
     let i = p.session;
     let v = &app.view;
     let focused = i == app.focus;
@@ -281,18 +417,9 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
     }
     if s.attempt == 0 && pane.attempt == 0 {
         // Nothing ran yet: say why.
-        let waits = v.waits_for(i);
-        let text = match s.state {
-            SessionState::Pending if !waits.is_empty() => format!(
-                "pending — waits for {}",
-                waits
-                    .iter()
-                    .map(|w| w.raw.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            SessionState::Pending => "pending".to_string(),
-            st => st.as_str().to_string(),
+        let text = match v.waiting_text(i) {
+            Some(waits) => format!("pending — {waits}"),
+            None => s.state.as_str().to_string(),
         };
         let y = p.inner.y + p.inner.height / 2;
         if p.inner.height > 0 {
@@ -307,7 +434,14 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
         }
         return;
     }
-    pane.render(p.inner, buf, focused && s.state == SessionState::Running);
+    let cursor = focused && s.state == SessionState::Running;
+    match cache {
+        Some(cache) => {
+            drop(pane);
+            cache.render(app, i, p.inner, buf, cursor, now);
+        }
+        None => pane.render(p.inner, buf, cursor),
+    }
     if let Some(d) = app.drag.filter(|d| d.session == i) {
         copy::render_drag(&d, p.inner, buf);
     }
@@ -324,8 +458,11 @@ fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
         let s = &app.view.sessions[i];
         let spec = &app.view.plan.sessions[i];
         let needs = app.view.needs_input(i);
+        let waits = app.view.waiting_text(i);
         let what = if needs {
             "▲ needs input"
+        } else if let Some(w) = &waits {
+            w.as_str()
         } else {
             match s.activity {
                 Some(a) if s.state == SessionState::Running => a.as_str(),
