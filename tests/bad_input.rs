@@ -193,6 +193,65 @@ fn a_run_and_check_on_a_fifo_finish_with_the_error() {
     );
 }
 
+#[path = "common/tmux.rs"]
+mod tmux;
+
+/// In the control room, a run whose dataset is a FIFO shows the error while its
+/// session runs, and `q` `y` ends it within seconds (the checker never holds the
+/// engine); a run that finishes on it shows exit 1 and `q` leaves with it.
+#[test]
+fn the_control_room_quits_at_once_on_a_fifo_dataset() {
+    if !tmux::available() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let runtime = dir.join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    mkfifo(&dir.join("pipe.csv"));
+    let launch = |plan: &str| {
+        std::fs::write(dir.join("plan.toml"), plan).unwrap();
+        let cmd = format!("{} run plan.toml; echo EXIT=$?; sleep 60", bin());
+        tmux::Tmux::start_sized(&cmd, dir, &[("XDG_RUNTIME_DIR", &runtime)], 120, 40)
+    };
+    let errored = |s: &str| s.contains("1 error") || s.contains("FIFO");
+
+    // The session keeps running and `c` checks the dataset (owned by no one) now:
+    // the run is live when the user quits.
+    let live = FIFO_PLAN
+        .replace(r#"command = "true""#, r#"command = "sleep 4242""#)
+        .replace("owner = \"writer\"\n", "");
+    let tm = launch(&live);
+    tm.wait_for("the session running", |s| s.contains("writer running"));
+    tm.keys(&["c"]);
+    tm.wait_for("the check's error", errored);
+    tm.keys(&["q"]);
+    tm.wait_for("the quit dialog", |s| s.contains("Quit?"));
+    let asked = Instant::now();
+    tm.keys(&["y"]);
+    let s = tm.wait_for("the control room to end", |s| s.contains("EXIT="));
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(s.contains("EXIT=130"), "{s}");
+    assert!(
+        !tmux::alive_with("sleep 4242"),
+        "the session outlived the run"
+    );
+    drop(tm);
+
+    // The writer ends: the run completes with the error.
+    let tm = launch(FIFO_PLAN);
+    tm.wait_for("the finished run", |s| {
+        s.contains("finished") && s.contains("exit 1")
+    });
+    tm.keys(&["q"]);
+    let s = tm.wait_for("the control room to end", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=1"), "{s}");
+}
+
 // ------------------------------------------------------------ bounded memory
 
 const SPARSE_PLAN: &str = r#"

@@ -50,7 +50,7 @@ fn result(
         severity: sev,
         status,
         value: Measured::Number(value),
-        expected: expected.into(),
+        expected: flightdeck::tui::fixtures::expected(expected),
         message: match status {
             CheckStatus::Fail => format!("{check}: measured {value}, expected {expected}"),
             CheckStatus::Error => {
@@ -684,13 +684,7 @@ fn a_new_attempt_keeps_the_earlier_one_above() {
 #[path = "common/tmux.rs"]
 mod tmux;
 
-fn alive_with(marker: &str) -> bool {
-    std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false)
-}
+use tmux::alive_with;
 
 /// The end-to-end runs share the plan's `sleep` markers: one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());

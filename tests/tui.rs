@@ -66,7 +66,7 @@ fn check(
         severity: sev,
         status,
         value,
-        expected: expected.into(),
+        expected: flightdeck::tui::fixtures::expected(expected),
         message: if status == CheckStatus::Error {
             format!("data/raw/{source}.csv:12: `abc` is not a number in column spend")
         } else {
@@ -805,14 +805,7 @@ fn wait_file(what: &str, pred: impl Fn() -> bool) {
     }
 }
 
-/// Processes whose command line contains `marker` (a unique sleep length).
-fn alive_with(marker: &str) -> bool {
-    std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false)
-}
+use tmux::alive_with;
 
 const TINY_PLAN: &str = r#"
 [plan]
