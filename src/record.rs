@@ -295,7 +295,7 @@ pub fn markdown(r: &Report) -> String {
                 status_word(c.status),
                 sev,
                 md_cell(&measured_text(&c.value)),
-                md_cell(&c.expected),
+                md_cell(&c.expected.to_string()),
                 md_cell(&c.message)
             );
         }

@@ -1,7 +1,8 @@
 //! Checks against real files: every grammar form, each reader, foreign keys, gates,
 //! the file cache, bad data, probes, `flightdeck check`, and the watcher.
 
-use flightdeck::checks::{CheckResult, CheckStatus, Checker, Measured, check_command, parse};
+use flightdeck::check_command::check_command;
+use flightdeck::checks::{CheckResult, CheckStatus, Checker, Measured, parse};
 use flightdeck::gates::{Verdict, verdict};
 use flightdeck::plan::{
     Approval, CheckSpec, DatasetSpec, Format, GateSpec, Plan, ProbeSpec, UiConfig,

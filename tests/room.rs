@@ -50,7 +50,7 @@ fn result(
         severity: sev,
         status,
         value: Measured::Number(value),
-        expected: expected.into(),
+        expected: flightdeck::tui::fixtures::expected(expected),
         message: match status {
             CheckStatus::Fail => format!("{check}: measured {value}, expected {expected}"),
             CheckStatus::Error => {

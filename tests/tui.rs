@@ -66,7 +66,7 @@ fn check(
         severity: sev,
         status,
         value,
-        expected: expected.into(),
+        expected: flightdeck::tui::fixtures::expected(expected),
         message: if status == CheckStatus::Error {
             format!("data/raw/{source}.csv:12: `abc` is not a number in column spend")
         } else {

@@ -620,7 +620,7 @@ mod tests {
                 severity: crate::checks::Severity::Error,
                 status,
                 value: crate::checks::Measured::Null,
-                expected: String::new(),
+                expected: crate::checks::Expected::Unstated,
                 message: String::new(),
                 provisional: false,
             })

@@ -131,7 +131,7 @@ impl App {
                 let mut t = format!("{}: {}", r.source, r.check);
                 if r.status == CheckStatus::Error {
                     t.push_str(&format!(" — {}", r.message));
-                } else if !r.expected.is_empty() {
+                } else if !r.expected.is_unstated() {
                     t.push_str(&format!(" — {} (expected {})", value_text(r), r.expected));
                 }
                 if r.provisional && r.status != CheckStatus::Pass {
@@ -313,8 +313,8 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                 ));
             }
             out.push(field("value", value_text(r)));
-            if !r.expected.is_empty() {
-                out.push(field("expected", r.expected.clone()));
+            if !r.expected.is_unstated() {
+                out.push(field("expected", r.expected.to_string()));
             }
             if !r.message.is_empty() {
                 out.push(field("reason", String::new()));
@@ -363,7 +363,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
             for k in checks {
                 let r = &v.checks[k].result;
                 let (mark, color) = check_mark(r.status, r.severity, r.provisional);
-                let detail = if r.status == CheckStatus::Error || r.expected.is_empty() {
+                let detail = if r.status == CheckStatus::Error || r.expected.is_unstated() {
                     r.message.clone()
                 } else {
                     format!("{} (expected {})", value_text(r), r.expected)

@@ -1,7 +1,6 @@
 //! `flightdeck check`: every dataset, probe and gate check once, now.
 
-use super::eval::Checker;
-use super::{CheckResult, CheckStatus, Measured, Severity, text};
+use crate::checks::{CheckResult, CheckStatus, Checker, Measured, Severity, text};
 use crate::gates::{Verdict, verdict};
 use crate::plan::Plan;
 use serde::Serialize;
@@ -136,7 +135,7 @@ pub fn table(checks: &[CheckResult], gates: &[GateReport]) -> String {
                 cut(&c.check, 72),
                 status,
                 value_str(c),
-                cut(&c.expected, 48),
+                cut(&c.expected.to_string(), 48),
             ]
         })
         .collect();
