@@ -190,6 +190,7 @@ pub fn serve(
                 cache: ui::PaneCache::default(),
                 acks,
                 in_flight: false,
+                sized: None,
             };
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 client.run(&input_rx, &live, &wake_rx)
@@ -297,6 +298,8 @@ struct Client<'a> {
     acks: bool,
     /// A frame was sent and not yet acknowledged.
     in_flight: bool,
+    /// The layout the sessions' terminals were last sized to by this client.
+    sized: Option<layout::Layout>,
 }
 
 /// What the loop does after a message from the client.
@@ -329,8 +332,10 @@ impl Client<'_> {
                     take(t);
                 }
             }
+            // A pane being fed right now is not waited for (its reader ends any
+            // synchronized update it is in).
             for i in 0..self.app.screens.len() {
-                if let Some(d) = self.app.screens.pane(i).sync_deadline() {
+                if let Some(d) = self.app.screens.try_pane(i).and_then(|p| p.sync_deadline()) {
                     take(d);
                 }
             }
@@ -376,7 +381,9 @@ impl Client<'_> {
             let now = Instant::now();
             self.app.expire(now);
             for i in 0..self.app.screens.len() {
-                if self.app.screens.pane(i).expire_sync(now) {
+                if let Some(mut pane) = self.app.screens.try_pane(i)
+                    && pane.expire_sync(now)
+                {
                     need_draw = true;
                     self.cache.clear();
                 }
@@ -488,13 +495,21 @@ impl Client<'_> {
         self.app.screens.take_dirty();
         let size = self.terminal.backend().size;
         let area = Rect::new(0, 0, size.width, size.height);
-        if self.shared.sizer.load(Ordering::Relaxed) == self.me {
+        let layout = layout::compute(&self.app.layout_input(), area);
+        if self.shared.sizer.load(Ordering::Relaxed) != self.me {
+            self.sized = None;
+            self.app.layout = layout;
+        } else if self.sized.as_ref() != Some(&layout) {
+            // The sessions' terminals follow this client's layout; sized again only
+            // when it changes (sizing locks every pane, which readers hold while
+            // they parse).
             self.app.prepare(area);
             for c in self.app.commands.drain(..) {
                 let _ = self.shared.commands.send(c);
             }
+            self.sized = Some(self.app.layout.clone());
         } else {
-            self.app.layout = layout::compute(&self.app.layout_input(), area);
+            self.app.layout = layout;
         }
         let mut bytes = Vec::new();
         if std::mem::take(&mut self.app.bell) {

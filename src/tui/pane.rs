@@ -621,6 +621,15 @@ impl Screens {
         self.changes.get(i).map_or(0, |c| c.load(Ordering::Acquire))
     }
 
+    /// Lock one pane unless a reader is feeding it right now.
+    pub fn try_pane(&self, i: usize) -> Option<MutexGuard<'_, Pane>> {
+        match self.panes[i].try_lock() {
+            Ok(pane) => Some(pane),
+            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// Mark the screen changed and wake the UI once.
     pub fn mark_dirty(&self) {
         if !self.dirty.swap(true, Ordering::AcqRel)

@@ -6,6 +6,7 @@ use super::app::{App, Mode};
 use super::keymap::{HELP_MODES, help_rows};
 use super::layout::{Layout, MIN_HEIGHT, MIN_WIDTH, PaneRect};
 use super::model::{fmt_clock, fmt_duration};
+use super::pane::Pane;
 use super::{copy, panels, shorten, side};
 use crate::engine::{Activity, SessionState};
 use ratatui::Frame;
@@ -16,6 +17,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 /// An unfocused pane's new output is drawn at most this often (the focused pane's at
@@ -32,11 +34,33 @@ pub struct PaneCache {
     due: RefCell<Option<Instant>>,
 }
 
+/// A pane busy being fed when a frame is drawn is looked at again this soon.
+const BUSY_RETRY: Duration = Duration::from_millis(20);
+
+/// What a pane's border says of its terminal.
+#[derive(Clone, Copy)]
+struct Facts {
+    offset: usize,
+    history: usize,
+    attempt: u32,
+}
+
+impl Facts {
+    fn of(pane: &Pane) -> Facts {
+        Facts {
+            offset: pane.scroll_offset(),
+            history: pane.history(),
+            attempt: pane.attempt,
+        }
+    }
+}
+
 /// One pane's screen as drawn.
 struct Drawn {
     /// What the cells depend on besides the screen: area, grid size, scroll offset,
     /// cursor.
     key: (Rect, super::pane::Size, usize, bool),
+    facts: Facts,
     /// The pane's change count when drawn.
     changes: u64,
     at: Instant,
@@ -77,7 +101,20 @@ impl PaneCache {
         out
     }
 
+    /// The border's facts of pane `i` as last drawn into `area`.
+    fn facts(&self, i: usize, area: Rect) -> Option<Facts> {
+        let drawn = self.drawn.borrow();
+        drawn.get(&i).filter(|d| d.key.0 == area).map(|d| d.facts)
+    }
+
+    fn later(&self, at: Instant) {
+        let mut due = self.due.borrow_mut();
+        *due = Some(due.map_or(at, |t| t.min(at)));
+    }
+
     /// Draw pane `i`'s screen into `area`: copied when it may be, else rendered.
+    /// `pane`: None when a reader is feeding it (it was drawn into this area before).
+    #[allow(clippy::too_many_arguments)]
     fn render(
         &self,
         app: &App,
@@ -86,46 +123,91 @@ impl PaneCache {
         buf: &mut Buffer,
         cursor: bool,
         now: Instant,
+        pane: Option<MutexGuard<'_, Pane>>,
     ) {
         let changes = app.screens.changes(i);
-        let pane = app.screens.pane(i);
-        let key = (area, pane.size(), pane.scroll_offset(), cursor);
-        let area = area.intersection(buf.area);
         let mut drawn = self.drawn.borrow_mut();
-        if let Some(d) = drawn.get(&i).filter(|d| d.key == key && area.width > 0) {
+        let clipped = area.intersection(buf.area);
+        let copy = |d: &Drawn, buf: &mut Buffer| {
+            let w = clipped.width as usize;
+            if w == 0 || d.cells.len() < w * clipped.height as usize {
+                return;
+            }
+            for (row, y) in (clipped.top()..clipped.bottom()).enumerate() {
+                let start = buf.index_of(clipped.x, y);
+                buf.content[start..start + w].clone_from_slice(&d.cells[row * w..(row + 1) * w]);
+            }
+        };
+        let Some(pane) = pane else {
+            if let Some(d) = drawn.get(&i) {
+                copy(d, buf);
+                if d.changes != changes {
+                    drop(drawn);
+                    self.later(now + BUSY_RETRY);
+                }
+            }
+            return;
+        };
+        let key = (area, pane.size(), pane.scroll_offset(), cursor);
+        if let Some(d) = drawn.get(&i).filter(|d| d.key == key) {
             let fresh = d.changes == changes;
             let wait = i != app.focus && now < d.at + BACKGROUND_FRAME;
             if fresh || wait {
+                copy(d, buf);
                 if !fresh {
                     let at = d.at + BACKGROUND_FRAME;
-                    let mut due = self.due.borrow_mut();
-                    *due = Some(due.map_or(at, |t| t.min(at)));
-                }
-                let w = area.width as usize;
-                for (row, y) in (area.top()..area.bottom()).enumerate() {
-                    let start = buf.index_of(area.x, y);
-                    buf.content[start..start + w]
-                        .clone_from_slice(&d.cells[row * w..(row + 1) * w]);
+                    drop(drawn);
+                    self.later(at);
                 }
                 return;
             }
         }
-        pane.render(area, buf, cursor);
-        let mut cells = Vec::with_capacity(area.area() as usize);
-        for y in area.top()..area.bottom() {
-            let start = buf.index_of(area.x, y);
-            cells.extend_from_slice(&buf.content[start..start + area.width as usize]);
+        pane.render(clipped, buf, cursor);
+        let mut cells = Vec::with_capacity(clipped.area() as usize);
+        for y in clipped.top()..clipped.bottom() {
+            let start = buf.index_of(clipped.x, y);
+            cells.extend_from_slice(&buf.content[start..start + clipped.width as usize]);
         }
         drawn.insert(
             i,
             Drawn {
                 key,
+                facts: Facts::of(&pane),
                 changes,
                 at: now,
                 cells,
             },
         );
     }
+}
+
+/// Pane `i` for drawing, and its border's facts. Without a cache, or focused, it is
+/// waited for; otherwise a pane that a reader is feeding right now is not (None: its
+/// last drawing is used), so a flood elsewhere never holds up a frame.
+fn lock_pane<'a>(
+    app: &'a App,
+    i: usize,
+    area: Rect,
+    cache: Option<&PaneCache>,
+) -> (Option<MutexGuard<'a, Pane>>, Facts) {
+    if let Some(cache) = cache
+        && i != app.focus
+    {
+        match app.screens.try_pane(i) {
+            Some(pane) => {
+                let facts = Facts::of(&pane);
+                return (Some(pane), facts);
+            }
+            None => {
+                if let Some(facts) = cache.facts(i, area) {
+                    return (None, facts);
+                }
+            }
+        }
+    }
+    let pane = app.screens.pane(i);
+    let facts = Facts::of(&pane);
+    (Some(pane), facts)
 }
 
 pub fn state_color(s: SessionState) -> Color {
@@ -345,7 +427,7 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
     if focused && app.mode == Mode::Input {
         border = border.fg(Color::LightYellow);
     }
-    let pane = app.screens.pane(i);
+    let (pane, facts) = lock_pane(app, i, p.inner, cache);
     let mut bottom: Vec<Span> = Vec::new();
     let s = &v.sessions[i];
     if s.ended_at.is_some() && s.attempt > 0 {
@@ -370,10 +452,10 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
             Style::default().fg(Color::Yellow),
         ));
     }
-    let off = pane.scroll_offset();
+    let off = facts.offset;
     if off > 0 {
         bottom.push(Span::styled(
-            format!(" scrolled back {off}/{} · Esc: live ", pane.history()),
+            format!(" scrolled back {off}/{} · Esc: live ", facts.history),
             Style::default().fg(Color::Black).bg(Color::Yellow),
         ));
     }
@@ -415,7 +497,7 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
         x.render(p.inner, buf);
         return;
     }
-    if s.attempt == 0 && pane.attempt == 0 {
+    if s.attempt == 0 && facts.attempt == 0 {
         // Nothing ran yet: say why.
         let text = match v.waiting_text(i) {
             Some(waits) => format!("pending — {waits}"),
@@ -435,12 +517,10 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
         return;
     }
     let cursor = focused && s.state == SessionState::Running;
-    match cache {
-        Some(cache) => {
-            drop(pane);
-            cache.render(app, i, p.inner, buf, cursor, now);
-        }
-        None => pane.render(p.inner, buf, cursor),
+    match (cache, pane) {
+        (Some(cache), pane) => cache.render(app, i, p.inner, buf, cursor, now, pane),
+        (None, Some(pane)) => pane.render(p.inner, buf, cursor),
+        (None, None) => {}
     }
     if let Some(d) = app.drag.filter(|d| d.session == i) {
         copy::render_drag(&d, p.inner, buf);
