@@ -1,6 +1,6 @@
 //! `flightdeck check`: every dataset, probe and gate check once, now.
 
-use crate::checks::{CheckResult, CheckStatus, Checker, Measured, Severity, text};
+use crate::checks::{CheckResult, CheckStatus, Checker, Severity, text};
 use crate::gates::{Verdict, verdict};
 use crate::plan::Plan;
 use serde::Serialize;
@@ -76,11 +76,7 @@ fn status_str(s: CheckStatus) -> &'static str {
 }
 
 fn value_str(r: &CheckResult) -> String {
-    match &r.value {
-        Measured::Number(n) => text::number_as(*n, text::Meaning::of_check(&r.check)),
-        Measured::Text(s) => s.clone(),
-        Measured::Null => "-".into(),
-    }
+    text::measured(r).unwrap_or_else(|| "-".into())
 }
 
 /// The JSON of `flightdeck check --format json`: fields in the order of `report.json`.

@@ -1,6 +1,6 @@
 //! How numbers, literals and expressions are written in results and messages.
 
-use super::{Cmp, Expected, Expr, Filter, Literal, Metric, Op, Sign, Term};
+use super::{CheckResult, Cmp, Expected, Expr, Filter, Literal, Measured, Metric, Op, Sign, Term};
 use std::fmt::Write;
 
 /// The longest piece of data quoted in a message or a result, in characters: a
@@ -108,6 +108,16 @@ pub fn number_as(x: f64, meaning: Meaning) -> String {
         Meaning::Amount => number(x),
         Meaning::Value if x.fract() == 0.0 && x.abs() < 1e15 => format!("{x:.0}"),
         Meaning::Value => format!("{x}"),
+    }
+}
+
+/// A result's measured value as people read it, a number written for what the check
+/// measures; `None` when nothing was measured.
+pub fn measured(r: &CheckResult) -> Option<String> {
+    match &r.value {
+        Measured::Number(x) => Some(number_as(*x, Meaning::of_check(&r.check))),
+        Measured::Text(t) => Some(t.clone()),
+        Measured::Null => None,
     }
 }
 

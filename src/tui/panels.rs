@@ -7,7 +7,7 @@ use super::keymap::Action;
 use super::model::fmt_duration;
 use super::shorten;
 use super::ui::{state_color, state_mark};
-use crate::checks::{CheckResult, CheckStatus, Measured, Severity};
+use crate::checks::{CheckResult, CheckStatus, Severity};
 use crate::gates::Verdict;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
@@ -56,12 +56,7 @@ pub fn check_mark(
 }
 
 fn value_text(r: &CheckResult) -> String {
-    use crate::checks::text::{Meaning, number_as};
-    match &r.value {
-        Measured::Number(x) => number_as(*x, Meaning::of_check(&r.check)),
-        Measured::Text(t) => t.clone(),
-        Measured::Null => "—".into(),
-    }
+    crate::checks::text::measured(r).unwrap_or_else(|| "—".into())
 }
 
 fn verdict_style(v: Option<Verdict>) -> Style {

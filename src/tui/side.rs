@@ -348,13 +348,7 @@ pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             Measured::Number(x) => Some(*x),
             _ => None,
         };
-        let shown = match &r.value {
-            Measured::Number(x) => {
-                crate::checks::text::number_as(*x, crate::checks::text::Meaning::of_check(&r.check))
-            }
-            Measured::Text(t) => t.clone(),
-            Measured::Null => "—".into(),
-        };
+        let shown = crate::checks::text::measured(r).unwrap_or_else(|| "—".into());
         let mut spans = vec![Span::raw("   ")];
         let bar_w = 10usize;
         if let (Some(x), Some(t)) = (value, r.expected.number())
