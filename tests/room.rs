@@ -12,7 +12,7 @@ use flightdeck::tui::app::{App, Mode};
 use flightdeck::tui::fixtures::{G, S, plan};
 use flightdeck::tui::keymap::{self, Keys};
 use flightdeck::tui::model::RunView;
-use flightdeck::tui::pane::Screens;
+use flightdeck::tui::screens::Screens;
 use flightdeck::tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -10,7 +10,7 @@ use flightdeck::session::OutputSink;
 use flightdeck::tui::app::{App, Mode};
 use flightdeck::tui::fixtures::{G, S, plan};
 use flightdeck::tui::model::RunView;
-use flightdeck::tui::pane::Screens;
+use flightdeck::tui::screens::Screens;
 use flightdeck::tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;

@@ -153,7 +153,7 @@ pub fn initial_sizes(
     plan: &std::sync::Arc<crate::plan::Plan>,
     only: Option<&[String]>,
 ) -> Vec<(u16, u16)> {
-    use crate::tui::{app::App, layout, model::RunView, pane::Screens};
+    use crate::tui::{app::App, layout, model::RunView, screens::Screens};
     let Ok((w, h)) = crossterm::terminal::size() else {
         return Vec::new();
     };

@@ -1,5 +1,5 @@
 //! One terminal emulator per session (alacritty_terminal), fed on the session's reader
-//! thread through [`Screens`] (the engine's [`OutputSink`]) and drawn by the UI.
+//! thread through [`Screens`](super::screens::Screens) and drawn by the UI.
 //!
 //! Containment: the emulator keeps everything a session writes inside its grid. Titles,
 //! clipboard requests and bells become listener events that are dropped here; only
@@ -7,18 +7,18 @@
 //! queries (cursor position, device attributes, mode reports, colours, text area
 //! size) are collected and returned to the engine to write back into the PTY.
 
-use crate::session::OutputSink;
+use super::osc::OscCap;
+use super::palette;
 use alacritty_terminal::event::{Event as TermEvent, EventListener, WindowSize};
 use alacritty_terminal::grid::{Dimensions, Scroll};
 use alacritty_terminal::index::{Column, Line, Point};
 use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{Config, Term, TermMode};
-use alacritty_terminal::vte::ansi::{Color as AColor, CursorShape, NamedColor, Processor, Rgb};
+use alacritty_terminal::vte::ansi::{CursorShape, Processor};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use ratatui::style::{Modifier, Style};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Lines of scrollback kept per pane (as tmux does). Older output stays searchable
@@ -29,10 +29,6 @@ pub const DEFAULT_SCROLLBACK: usize = 2_000;
 /// screen, scroll region, colours, mouse, keypad, bracketed paste, hidden cursor) end,
 /// its text stays above.
 const NEW_ATTEMPT: &[u8] = b"\x1b[?1049l\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l";
-
-/// The longest OSC string passed to the parser; the rest of an overlong one is dropped
-/// (vte buffers OSC strings without limit when built with `std`).
-const MAX_OSC: usize = 4096;
 
 /// Size of a terminal grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,81 +68,6 @@ impl EventListener for Listener {
             }
             // Titles, clipboard, bell, cursor blink...: contained (dropped).
             _ => {}
-        }
-    }
-}
-
-/// Tracks OSC strings across chunks so an unterminated one cannot grow the parser's
-/// buffer without bound.
-#[derive(Default)]
-struct OscCap {
-    state: OscState,
-}
-
-#[derive(Default, Clone, Copy, PartialEq, Eq)]
-enum OscState {
-    #[default]
-    Ground,
-    Esc,
-    Osc(usize),
-}
-
-impl OscCap {
-    /// Returns the bytes to pass on: borrowed unless something had to be dropped.
-    fn filter<'a>(&mut self, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
-        let mut out: Option<Vec<u8>> = None;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            match self.state {
-                OscState::Ground => {
-                    // Fast path: skip to the next ESC.
-                    match memchr::memchr(0x1b, &bytes[i..]) {
-                        Some(p) => {
-                            if let Some(o) = out.as_mut() {
-                                o.extend_from_slice(&bytes[i..i + p + 1]);
-                            }
-                            i += p + 1;
-                            self.state = OscState::Esc;
-                            continue;
-                        }
-                        None => {
-                            if let Some(o) = out.as_mut() {
-                                o.extend_from_slice(&bytes[i..]);
-                            }
-                            break;
-                        }
-                    }
-                }
-                OscState::Esc => {
-                    self.state = match b {
-                        b']' => OscState::Osc(0),
-                        0x1b => OscState::Esc,
-                        _ => OscState::Ground,
-                    };
-                }
-                OscState::Osc(n) => match b {
-                    0x07 | 0x18 | 0x1a => self.state = OscState::Ground,
-                    0x1b => self.state = OscState::Esc,
-                    _ => {
-                        if n >= MAX_OSC {
-                            // Drop this byte.
-                            out.get_or_insert_with(|| bytes[..i].to_vec());
-                            i += 1;
-                            continue;
-                        }
-                        self.state = OscState::Osc(n + 1);
-                    }
-                },
-            }
-            if let Some(o) = out.as_mut() {
-                o.push(b);
-            }
-            i += 1;
-        }
-        match out {
-            Some(v) => std::borrow::Cow::Owned(v),
-            None => std::borrow::Cow::Borrowed(bytes),
         }
     }
 }
@@ -250,7 +171,8 @@ impl Pane {
             match e {
                 TermEvent::PtyWrite(s) => out.extend_from_slice(s.as_bytes()),
                 TermEvent::ColorRequest(index, fmt) => {
-                    let rgb = self.term.colors()[index].unwrap_or_else(|| default_rgb(index));
+                    let rgb =
+                        self.term.colors()[index].unwrap_or_else(|| palette::default_rgb(index));
                     out.extend_from_slice(fmt(rgb).as_bytes());
                 }
                 TermEvent::TextAreaSizeRequest(fmt) => {
@@ -375,63 +297,8 @@ impl Pane {
         let cell = &grid[Point::new(line, Column(col as usize))];
         (
             cell.c.to_string(),
-            self.style_of(cell.fg, cell.bg, cell.flags),
+            palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags),
         )
-    }
-
-    fn color(&self, c: AColor) -> Color {
-        match c {
-            AColor::Spec(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
-            AColor::Indexed(i) => match self.term.colors()[i as usize] {
-                Some(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
-                None => Color::Indexed(i),
-            },
-            AColor::Named(n) => {
-                if let Some(rgb) = self.term.colors()[n] {
-                    return Color::Rgb(rgb.r, rgb.g, rgb.b);
-                }
-                named(n)
-            }
-        }
-    }
-
-    fn style_of(&self, fg: AColor, bg: AColor, flags: Flags) -> Style {
-        let mut fg = self.color(fg);
-        let mut bg = self.color(bg);
-        let mut m = Modifier::empty();
-        if flags.contains(Flags::INVERSE) {
-            // Resolve inverse here: Reset swapped with Reset would look unchanged.
-            if fg == Color::Reset && bg == Color::Reset {
-                m |= Modifier::REVERSED;
-            } else {
-                std::mem::swap(&mut fg, &mut bg);
-                if fg == Color::Reset {
-                    fg = Color::Black;
-                }
-                if bg == Color::Reset {
-                    bg = Color::White;
-                }
-            }
-        }
-        if flags.contains(Flags::BOLD) {
-            m |= Modifier::BOLD;
-        }
-        if flags.contains(Flags::DIM) {
-            m |= Modifier::DIM;
-        }
-        if flags.contains(Flags::ITALIC) {
-            m |= Modifier::ITALIC;
-        }
-        if flags.intersects(Flags::ALL_UNDERLINES) {
-            m |= Modifier::UNDERLINED;
-        }
-        if flags.contains(Flags::STRIKEOUT) {
-            m |= Modifier::CROSSED_OUT;
-        }
-        if flags.contains(Flags::HIDDEN) {
-            m |= Modifier::HIDDEN;
-        }
-        Style::default().fg(fg).bg(bg).add_modifier(m)
     }
 
     /// Draw the visible screen into `area` of `buf` (clipped to both sizes); the
@@ -462,14 +329,19 @@ impl Pane {
             {
                 if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
                     out.reset();
-                    out.set_style(self.style_of(cell.fg, cell.bg, Flags::empty()));
+                    out.set_style(palette::style_of(
+                        self.term.colors(),
+                        cell.fg,
+                        cell.bg,
+                        Flags::empty(),
+                    ));
                 } else {
                     // Covered by the wide character to its left (ratatui skips it).
                     out.reset();
                 }
                 continue;
             }
-            let style = self.style_of(cell.fg, cell.bg, cell.flags);
+            let style = palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags);
             let wide = cell.flags.contains(Flags::WIDE_CHAR);
             if wide && col + 1 >= cols as usize {
                 // A wide character cut by the pane's edge.
@@ -508,171 +380,10 @@ fn sanitize(c: char) -> char {
     if c.is_control() { ' ' } else { c }
 }
 
-fn named(n: NamedColor) -> Color {
-    use NamedColor as N;
-    match n {
-        N::Black | N::DimBlack => Color::Black,
-        N::Red | N::DimRed => Color::Red,
-        N::Green | N::DimGreen => Color::Green,
-        N::Yellow | N::DimYellow => Color::Yellow,
-        N::Blue | N::DimBlue => Color::Blue,
-        N::Magenta | N::DimMagenta => Color::Magenta,
-        N::Cyan | N::DimCyan => Color::Cyan,
-        N::White | N::DimWhite => Color::Gray,
-        N::BrightBlack => Color::DarkGray,
-        N::BrightRed => Color::LightRed,
-        N::BrightGreen => Color::LightGreen,
-        N::BrightYellow => Color::LightYellow,
-        N::BrightBlue => Color::LightBlue,
-        N::BrightMagenta => Color::LightMagenta,
-        N::BrightCyan => Color::LightCyan,
-        N::BrightWhite => Color::White,
-        N::Foreground | N::Background | N::Cursor | N::BrightForeground | N::DimForeground => {
-            Color::Reset
-        }
-    }
-}
-
-/// The colour reported for an OSC 4/10/11/12 query the session did not set itself.
-fn default_rgb(index: usize) -> Rgb {
-    const BASE: [(u8, u8, u8); 16] = [
-        (0x00, 0x00, 0x00),
-        (0xcd, 0x00, 0x00),
-        (0x00, 0xcd, 0x00),
-        (0xcd, 0xcd, 0x00),
-        (0x00, 0x00, 0xee),
-        (0xcd, 0x00, 0xcd),
-        (0x00, 0xcd, 0xcd),
-        (0xe5, 0xe5, 0xe5),
-        (0x7f, 0x7f, 0x7f),
-        (0xff, 0x00, 0x00),
-        (0x00, 0xff, 0x00),
-        (0xff, 0xff, 0x00),
-        (0x5c, 0x5c, 0xff),
-        (0xff, 0x00, 0xff),
-        (0x00, 0xff, 0xff),
-        (0xff, 0xff, 0xff),
-    ];
-    let (r, g, b) = match index {
-        0..=15 => BASE[index],
-        16..=231 => {
-            let i = index - 16;
-            let v = |x: usize| if x == 0 { 0 } else { (x * 40 + 55) as u8 };
-            (v(i / 36), v((i / 6) % 6), v(i % 6))
-        }
-        232..=255 => {
-            let g = (8 + (index - 232) * 10) as u8;
-            (g, g, g)
-        }
-        257 => (0x00, 0x00, 0x00), // background
-        _ => (0xe5, 0xe5, 0xe5),   // foreground, cursor, others
-    };
-    Rgb { r, g, b }
-}
-
-/// The emulators of every session, shared by the reader threads (through the
-/// [`OutputSink`] impl) and the UI. One mutex per pane: a flooding session never
-/// holds up another one.
-pub struct Screens {
-    panes: Vec<Mutex<Pane>>,
-    /// Per pane, how many times its screen changed (so a client redraws only the
-    /// panes that did).
-    changes: Vec<AtomicU64>,
-    dirty: AtomicBool,
-    wake: Mutex<Option<Box<dyn Fn() + Send>>>,
-}
-
-impl Screens {
-    /// `sizes[i]` is the initial (rows, cols) of session i.
-    pub fn new(sizes: &[(u16, u16)], scrollback: usize) -> Arc<Screens> {
-        Arc::new(Screens {
-            panes: sizes
-                .iter()
-                .map(|&(r, c)| Mutex::new(Pane::new(r, c, scrollback)))
-                .collect(),
-            changes: sizes.iter().map(|_| AtomicU64::new(0)).collect(),
-            dirty: AtomicBool::new(true),
-            wake: Mutex::new(None),
-        })
-    }
-
-    /// Called (on a reader thread) when the screen goes from clean to dirty.
-    pub fn set_waker(&self, f: Box<dyn Fn() + Send>) {
-        if let Ok(mut w) = self.wake.lock() {
-            *w = Some(f);
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.panes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.panes.is_empty()
-    }
-
-    /// Lock one pane (a poisoned lock is recovered: a pane is plain data).
-    pub fn pane(&self, i: usize) -> MutexGuard<'_, Pane> {
-        self.panes[i].lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// How many times pane `i`'s screen has changed so far.
-    pub fn changes(&self, i: usize) -> u64 {
-        self.changes.get(i).map_or(0, |c| c.load(Ordering::Acquire))
-    }
-
-    /// Lock one pane unless a reader is feeding it right now.
-    pub fn try_pane(&self, i: usize) -> Option<MutexGuard<'_, Pane>> {
-        match self.panes[i].try_lock() {
-            Ok(pane) => Some(pane),
-            Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        }
-    }
-
-    /// Mark the screen changed and wake the UI once.
-    pub fn mark_dirty(&self) {
-        if !self.dirty.swap(true, Ordering::AcqRel)
-            && let Ok(w) = self.wake.lock()
-            && let Some(f) = w.as_ref()
-        {
-            f()
-        }
-    }
-
-    pub fn is_dirty(&self) -> bool {
-        self.dirty.load(Ordering::Acquire)
-    }
-
-    /// Take the dirty flag (the UI is about to draw).
-    pub fn take_dirty(&self) -> bool {
-        self.dirty.swap(false, Ordering::AcqRel)
-    }
-}
-
-impl OutputSink for Screens {
-    fn started(&self, session: usize, attempt: u32) {
-        if session < self.panes.len() {
-            self.pane(session).new_attempt(attempt);
-            self.changes[session].fetch_add(1, Ordering::AcqRel);
-            self.mark_dirty();
-        }
-    }
-
-    fn output(&self, session: usize, bytes: &[u8]) -> Vec<u8> {
-        if session >= self.panes.len() {
-            return Vec::new();
-        }
-        let replies = self.pane(session).feed(bytes);
-        self.changes[session].fetch_add(1, Ordering::AcqRel);
-        self.mark_dirty();
-        replies
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::style::Color;
 
     fn pane(rows: u16, cols: u16) -> Pane {
         Pane::new(rows, cols, 100)
@@ -786,26 +497,6 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_osc_is_capped() {
-        let mut p = pane(2, 10);
-        let mut cap = OscCap::default();
-        let junk = vec![b'x'; 100_000];
-        let mut passed = 0;
-        passed += cap.filter(b"\x1b]0;").len();
-        for _ in 0..10 {
-            passed += cap.filter(&junk).len();
-        }
-        assert!(passed < MAX_OSC + 10, "{passed}");
-        // The pane survives a flood too and recovers after the terminator.
-        p.feed(b"\x1b]0;");
-        for _ in 0..10 {
-            p.feed(&junk);
-        }
-        p.feed(b"\x07after");
-        assert_eq!(p.row_text(0), "after");
-    }
-
-    #[test]
     fn scrollback_is_capped_and_scrollable() {
         let mut p = Pane::new(3, 10, 50);
         for i in 0..200 {
@@ -849,29 +540,5 @@ mod tests {
         assert!(p.sync_deadline().is_some());
         assert!(p.expire_sync(Instant::now() + std::time::Duration::from_secs(1)));
         assert_eq!(p.row_text(0), "partialmore");
-    }
-
-    #[test]
-    fn sink_keeps_earlier_attempts_and_marks_dirty() {
-        let s = Screens::new(&[(3, 10), (3, 10)], 100);
-        assert!(s.take_dirty());
-        let woke = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let w2 = woke.clone();
-        s.set_waker(Box::new(move || {
-            w2.fetch_add(1, Ordering::SeqCst);
-        }));
-        s.output(1, b"abc");
-        s.output(1, b"def");
-        assert_eq!(woke.load(Ordering::SeqCst), 1);
-        assert_eq!(s.pane(1).row_text(0), "abcdef");
-        assert!(s.take_dirty());
-        s.output(1, b"\x1b[?1049h\x1b[?1hfull screen");
-        s.started(1, 2);
-        // The earlier attempt stays; its modes do not.
-        assert_eq!(s.pane(1).row_text(0), "abcdef");
-        assert!(!s.pane(1).alt_screen() && !s.pane(1).app_cursor());
-        assert_eq!(s.pane(1).cursor(), Some((1, 0)));
-        assert_eq!(s.pane(1).attempt, 2);
-        assert!(s.output(5, b"x").is_empty());
     }
 }
