@@ -94,21 +94,36 @@ pub(super) fn add_batch(
         } else {
             let (slot, f) = &need.filters[gi - 1];
             let mut keep = vec![false; n];
-            if let Some(c) = &cols[*slot] {
-                for (r, k) in keep.iter_mut().enumerate() {
-                    let v = c.text(r, &mut buf)?;
-                    match filter_matches(f, v) {
-                        Ok(m) => *k = m,
-                        Err(msg) => {
-                            if g.filter_bad.is_none() {
-                                g.filter_bad = Some(RowErr {
-                                    row: base + r as u64 + 1,
-                                    msg,
-                                });
-                            }
+            let mut judge = |r: usize, verdict: &Result<bool, String>, k: &mut bool| match verdict {
+                Ok(m) => *k = *m,
+                Err(msg) => {
+                    if g.filter_bad.is_none() {
+                        g.filter_bad = Some(RowErr {
+                            row: base + r as u64 + 1,
+                            msg: msg.clone(),
+                        });
+                    }
+                }
+            };
+            match &cols[*slot] {
+                // Judged once per distinct value; a null is never kept.
+                Some(Column::Dict(keys, values)) => {
+                    let verdicts: Vec<Result<bool, String>> = values
+                        .iter()
+                        .map(|v| filter_matches(f, v.as_deref()))
+                        .collect();
+                    for (r, k) in keep.iter_mut().enumerate() {
+                        if let Some(i) = keys[r] {
+                            judge(r, &verdicts[i], k);
                         }
                     }
                 }
+                Some(c) => {
+                    for (r, k) in keep.iter_mut().enumerate() {
+                        judge(r, &filter_matches(f, c.text(r, &mut buf)?), k);
+                    }
+                }
+                None => {}
             }
             Some(keep)
         };

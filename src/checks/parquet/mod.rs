@@ -14,6 +14,7 @@ mod batch;
 
 use super::metrics::{Acc, Ctx, RowState};
 use super::read::{FileData, ReadError, slots_for};
+use arrow_schema::{DataType, Field, Schema};
 use batch::{add_batch, supported};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
@@ -162,6 +163,8 @@ fn read_file(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
         false
     });
 
+    let arrow = with_dictionaries(&arrow, &meta, &wanted).unwrap_or(arrow);
+
     // Decode; a column that fails is set aside (named) and the rest read again.
     loop {
         if wanted.is_empty() {
@@ -201,6 +204,45 @@ fn read_file(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
         missing,
         columns: roots,
     })
+}
+
+/// The reader's metadata with every wanted text column that is stored with a
+/// dictionary decoded as an Arrow dictionary: each distinct value becomes text once
+/// per batch (not once per row), and a filter on it is judged once per value.
+/// `None` when no column qualifies or the reader refuses the schema.
+fn with_dictionaries(
+    arrow: &ArrowReaderMetadata,
+    meta: &Arc<ParquetMetaData>,
+    wanted: &[(usize, usize)],
+) -> Option<ArrowReaderMetadata> {
+    let descr = meta.file_metadata().schema_descr();
+    let first = meta.row_groups().first()?;
+    let stored_with_dictionary = |root: usize| {
+        (0..descr.num_columns())
+            .find(|&leaf| descr.get_column_root_idx(leaf) == root)
+            .is_some_and(|leaf| first.column(leaf).dictionary_page_offset().is_some())
+    };
+    let schema = arrow.schema();
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| (**f).clone()).collect();
+    let mut changed = false;
+    for &(_, root) in wanted {
+        let field = &fields[root];
+        if matches!(field.data_type(), DataType::Utf8 | DataType::LargeUtf8)
+            && stored_with_dictionary(root)
+        {
+            let as_dictionary = DataType::Dictionary(
+                Box::new(DataType::Int32),
+                Box::new(field.data_type().clone()),
+            );
+            fields[root] = field.clone().with_data_type(as_dictionary);
+            changed = true;
+        }
+    }
+    if !changed {
+        return None;
+    }
+    let schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    ArrowReaderMetadata::try_new(meta.clone(), ArrowReaderOptions::new().with_schema(schema)).ok()
 }
 
 /// A file read with `pread`: threads share it without sharing a file offset.
