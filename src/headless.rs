@@ -8,7 +8,7 @@
 
 use crate::ansi::{LineAssembler, Query};
 use crate::checks::CheckStatus;
-use crate::engine::{Activity, Event, Outcome, RunHandle, SessionState};
+use crate::engine::{Activity, Event, Outcome, RunHandle, SessionState, Stamped};
 use crate::gates::{self, Opening};
 use crate::session::OutputSink;
 use std::io::Write;
@@ -233,8 +233,14 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
             (Activity::Quiet, _) => format!("{session} has gone quiet"),
             (Activity::Working, _) => return None,
         },
+        // Said when it changes; starting is said by `session_started`.
+        Event::SessionWaiting {
+            session,
+            waiting_for,
+        } if !waiting_for.is_empty() => format!("{session} waits for {}", waiting_for.join(", ")),
         Event::SessionWaiting { .. } => return None,
         Event::SessionTitle { .. } => return None,
+        Event::ClientAttached { .. } | Event::ClientDetached { .. } => return None,
         Event::AgentSession { session, agent, id } => {
             format!("{session}: {agent} conversation {id}")
         }
@@ -292,7 +298,7 @@ pub fn describe(handle: &RunHandle, event: &Event) -> Option<String> {
 pub fn run(mut handle: RunHandle, sink: &HeadlessSink, color: bool) -> Outcome {
     // An engine that stops without saying how the run ended has failed it.
     let mut outcome = Outcome::Failed;
-    while let Some(event) = handle.events.blocking_recv() {
+    while let Some(Stamped { event, .. }) = handle.events.blocking_recv() {
         // A prompt waiting for an answer has no newline yet: show it now.
         let unfinished = match &event {
             Event::SessionExited { session, .. } => Some(session),

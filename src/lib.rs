@@ -8,6 +8,7 @@
 
 pub mod agent;
 pub mod ansi;
+pub mod check_command;
 pub mod checks;
 pub mod client;
 pub mod demo;

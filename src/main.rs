@@ -269,8 +269,10 @@ fn main() -> ExitCode {
                 ),
             ),
             Ok(p) => {
-                let (text, code) =
-                    flightdeck::checks::check_command(Arc::new(p), matches!(format, Format::Json));
+                let (text, code) = flightdeck::check_command::check_command(
+                    Arc::new(p),
+                    matches!(format, Format::Json),
+                );
                 print!("{text}");
                 ExitCode::from(code as u8)
             }

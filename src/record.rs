@@ -20,24 +20,23 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Create `<records>/<RUN_ID>/` (RUN_ID sorts by start time) and point `latest` at it.
+    /// Create `<records>/<RUN_ID>/` and point `latest` at it. RUN_ID is the start
+    /// time (so ids sort by it) and a random suffix: the run's socket is named by
+    /// its id, and runs of other projects may start in the same second.
     pub fn create(records: &Path) -> Result<Recorder> {
         fs::create_dir_all(records)
             .with_context(|| format!("cannot create records directory {}", records.display()))?;
-        let now = chrono::Local::now();
-        let base = now.format("%Y%m%d-%H%M%S").to_string();
-        // Two runs in the same second get a suffix; create_dir fails if taken.
-        let mut n = 0;
+        let time = chrono::Local::now().format("%Y%m%d-%H%M%S").to_string();
+        // create_dir fails if the id is taken: draw again.
+        let mut tries = 0;
         let (run_id, dir) = loop {
-            let id = if n == 0 {
-                base.clone()
-            } else {
-                format!("{base}-{n}")
-            };
+            let id = format!("{time}-{:06x}", fastrand::u32(..1 << 24));
             let dir = records.join(&id);
             match fs::create_dir(&dir) {
                 Ok(()) => break (id, dir),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && tries < 100 => {
+                    tries += 1
+                }
                 Err(e) => {
                     return Err(e)
                         .with_context(|| format!("cannot create run directory {}", dir.display()));
@@ -69,33 +68,57 @@ impl Recorder {
     /// Append one event as one line; written at once so the file stays valid up
     /// to its last line whatever happens next.
     pub fn event(&mut self, ts: DateTime<Utc>, event: &Event) {
-        let mut value = serde_json::to_value(event).unwrap_or_default();
-        if let Some(obj) = value.as_object_mut() {
-            let mut line = serde_json::Map::new();
-            line.insert(
-                "ts".into(),
-                ts.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
-            );
-            line.extend(std::mem::take(obj));
-            value = serde_json::Value::Object(line);
-        }
-        let mut text = value.to_string();
+        let mut text = event_line(ts, event);
         text.push('\n');
         let _ = self.events.write_all(text.as_bytes());
     }
 }
 
-/// Resolve `latest` or a run id to a run directory: one with a `report.json`, or at
-/// least an `events.jsonl` (a run whose server was killed).
+/// One event as `events.jsonl` has it (without the newline): its fields and `ts`.
+/// `flightdeck events` sends the same text.
+pub fn event_line(ts: DateTime<Utc>, event: &Event) -> String {
+    let mut line = serde_json::Map::new();
+    line.insert(
+        "ts".into(),
+        ts.to_rfc3339_opts(SecondsFormat::Millis, true).into(),
+    );
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(event) {
+        line.extend(fields);
+    }
+    serde_json::Value::Object(line).to_string()
+}
+
+/// Resolve `latest`, a run id or a unique prefix of one to a run directory: one with
+/// a `report.json`, or at least an `events.jsonl` (a run whose server was killed).
 pub fn find_run(records: &Path, id: &str) -> Result<PathBuf> {
+    let is_record =
+        |dir: &Path| dir.join("report.json").is_file() || dir.join("events.jsonl").is_file();
     let dir = records.join(id);
-    if !dir.join("report.json").is_file() && !dir.join("events.jsonl").is_file() {
-        anyhow::bail!(
+    if is_record(&dir) {
+        return Ok(dir);
+    }
+    // A unique prefix of a run id (ids end in a random suffix, nobody types it all).
+    let mut matching: Vec<String> = fs::read_dir(records)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|name| !id.is_empty() && name != "latest" && name.starts_with(id))
+        .filter(|name| is_record(&records.join(name)))
+        .collect();
+    matching.sort();
+    match matching.as_slice() {
+        [one] => Ok(records.join(one)),
+        [] => anyhow::bail!(
             "no run record `{id}` (a report.json or events.jsonl) under {}",
             records.display()
-        );
+        ),
+        several => anyhow::bail!(
+            "`{id}` names several run records under {} ({}); give more of the id",
+            records.display(),
+            several.join(", ")
+        ),
     }
-    Ok(dir)
 }
 
 /// The sessions that succeeded in an earlier run, for `--resume`: from its
@@ -272,7 +295,7 @@ pub fn markdown(r: &Report) -> String {
                 status_word(c.status),
                 sev,
                 md_cell(&measured_text(&c.value)),
-                md_cell(&c.expected),
+                md_cell(&c.expected.to_string()),
                 md_cell(&c.message)
             );
         }
@@ -447,5 +470,19 @@ mod tests {
         .unwrap();
         let found = find_run(dir.path(), "20260101-000000").unwrap();
         assert_eq!(succeeded_sessions(&found).unwrap(), ["x"]);
+    }
+
+    #[test]
+    fn a_run_is_found_by_a_unique_prefix_of_its_id() {
+        let dir = tempfile::tempdir().unwrap();
+        for id in ["20260101-000000-aaaaaa", "20260101-000000-bbbbbb"] {
+            fs::create_dir(dir.path().join(id)).unwrap();
+            fs::write(dir.path().join(id).join("events.jsonl"), "").unwrap();
+        }
+        let found = find_run(dir.path(), "20260101-000000-a").unwrap();
+        assert!(found.ends_with("20260101-000000-aaaaaa"));
+        let e = find_run(dir.path(), "20260101").unwrap_err().to_string();
+        assert!(e.contains("several run records"), "{e}");
+        assert!(find_run(dir.path(), "1999").is_err());
     }
 }

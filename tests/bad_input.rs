@@ -3,57 +3,25 @@
 //! compressed data — through the checker and through the real binary.
 
 use flightdeck::checks::{CheckResult, CheckStatus, Checker};
-use flightdeck::plan::{CheckSpec, DatasetSpec, Format, Plan, UiConfig};
-use std::collections::BTreeMap;
+use flightdeck::plan::{DatasetSpec, Plan};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/checker.rs"]
+mod checker;
+
+use checker::{ds, write};
+
+/// A plan of these datasets only.
+fn plan(root: &Path, datasets: Vec<DatasetSpec>) -> Arc<Plan> {
+    checker::plan(root, datasets, vec![], vec![])
+}
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_flightdeck")
-}
-
-fn ds(name: &str, path: &str, checks: &[&str]) -> DatasetSpec {
-    DatasetSpec {
-        name: name.into(),
-        path: path.into(),
-        format: Format::from_path(path),
-        owner: None,
-        checks: checks
-            .iter()
-            .map(|t| CheckSpec {
-                text: t.to_string(),
-                check: flightdeck::checks::parse(t).unwrap(),
-            })
-            .collect(),
-    }
-}
-
-fn plan(root: &Path, datasets: Vec<DatasetSpec>) -> Arc<Plan> {
-    Arc::new(Plan {
-        file: root.join("plan.toml"),
-        name: "test".into(),
-        root: root.to_path_buf(),
-        records: root.join(".flightdeck/runs"),
-        max_parallel: None,
-        shell: vec!["sh".into()],
-        vars: BTreeMap::new(),
-        ui: UiConfig::default(),
-        log_limit: 1 << 30,
-        notify: None,
-        sessions: vec![],
-        datasets,
-        probes: vec![],
-        gates: vec![],
-    })
-}
-
-fn write(root: &Path, rel: &str, data: impl AsRef<[u8]>) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::write(&p, data).unwrap();
-    p
 }
 
 fn mkfifo(path: &Path) {
@@ -191,6 +159,65 @@ fn a_run_and_check_on_a_fifo_finish_with_the_error() {
         report["checks"][0]["message"],
         "row_count: pipe.csv is a FIFO (named pipe), not a regular file"
     );
+}
+
+#[path = "common/tmux.rs"]
+mod tmux;
+
+/// In the control room, a run whose dataset is a FIFO shows the error while its
+/// session runs, and `q` `y` ends it within seconds (the checker never holds the
+/// engine); a run that finishes on it shows exit 1 and `q` leaves with it.
+#[test]
+fn the_control_room_quits_at_once_on_a_fifo_dataset() {
+    if !tmux::available() {
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path();
+    let runtime = dir.join("runtime");
+    std::fs::create_dir(&runtime).unwrap();
+    mkfifo(&dir.join("pipe.csv"));
+    let launch = |plan: &str| {
+        std::fs::write(dir.join("plan.toml"), plan).unwrap();
+        let cmd = format!("{} run plan.toml; echo EXIT=$?; sleep 60", bin());
+        tmux::Tmux::start_sized(&cmd, dir, &[("XDG_RUNTIME_DIR", &runtime)], 120, 40)
+    };
+    let errored = |s: &str| s.contains("1 error") || s.contains("FIFO");
+
+    // The session keeps running and `c` checks the dataset (owned by no one) now:
+    // the run is live when the user quits.
+    let live = FIFO_PLAN
+        .replace(r#"command = "true""#, r#"command = "sleep 4242""#)
+        .replace("owner = \"writer\"\n", "");
+    let tm = launch(&live);
+    tm.wait_for("the session running", |s| s.contains("writer running"));
+    tm.keys(&["c"]);
+    tm.wait_for("the check's error", errored);
+    tm.keys(&["q"]);
+    tm.wait_for("the quit dialog", |s| s.contains("Quit?"));
+    let asked = Instant::now();
+    tm.keys(&["y"]);
+    let s = tm.wait_for("the control room to end", |s| s.contains("EXIT="));
+    assert!(
+        asked.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(s.contains("EXIT=130"), "{s}");
+    assert!(
+        !tmux::alive_with("sleep 4242"),
+        "the session outlived the run"
+    );
+    drop(tm);
+
+    // The writer ends: the run completes with the error.
+    let tm = launch(FIFO_PLAN);
+    tm.wait_for("the finished run", |s| {
+        s.contains("finished") && s.contains("exit 1")
+    });
+    tm.keys(&["q"]);
+    let s = tm.wait_for("the control room to end", |s| s.contains("EXIT="));
+    assert!(s.contains("EXIT=1"), "{s}");
 }
 
 // ------------------------------------------------------------ bounded memory

@@ -367,7 +367,7 @@ fn no_tracked_file_points_outside_the_repository() {
 /// The key tables of docs/control-room.md, from the control room's keymap: the same
 /// table drives the keys and the `?` help, so the docs cannot drift from either.
 fn key_tables() -> String {
-    use flightdeck::tui::keymap::{HELP_MODES, Mode, help_rows};
+    use flightdeck::tui::keymap::{HELP_MODES, Mode};
     let mut out = String::new();
     let modes = HELP_MODES
         .iter()
@@ -377,50 +377,65 @@ fn key_tables() -> String {
         let title = mode.title();
         let mut heading = title[..1].to_uppercase();
         heading.push_str(&title[1..]);
-        out.push_str(&format!(
-            "\n### {heading}\n\n| key | what it does |\n|---|---|\n"
-        ));
-        for (label, help) in help_rows(mode) {
-            // Keys in code style; words that stand for keys (arrows, typing) as words.
-            let keys: Vec<String> = label
-                .split(" / ")
-                .map(|key| {
-                    let word =
-                        key.len() > 1 && key.chars().all(|c| c.is_ascii_lowercase() || c == ' ');
-                    if word {
-                        key.to_string()
-                    } else {
-                        format!("`{key}`")
-                    }
-                })
-                .collect();
-            out.push_str(&format!("| {} | {help} |\n", keys.join(" / ")));
-        }
+        out.push_str(&format!("\n### {heading}\n\n{}", key_table(mode)));
     }
     out.push('\n');
     out
 }
 
-#[test]
-fn the_control_room_page_lists_every_key() {
-    let path = repo().join("docs/control-room.md");
-    let page = std::fs::read_to_string(&path).unwrap();
-    let start = page.find("<!-- keys:").expect("a `<!-- keys:` marker");
-    let start = start + page[start..].find("-->").unwrap() + "-->".len();
-    let end = page
+/// One mode's keys as a Markdown table.
+fn key_table(mode: flightdeck::tui::keymap::Mode) -> String {
+    let mut out = String::from("| key | what it does |\n|---|---|\n");
+    for (label, help) in flightdeck::tui::keymap::help_rows(mode) {
+        // Keys in code style; words that stand for keys (arrows, typing) as words.
+        let keys: Vec<String> = label
+            .split(" / ")
+            .map(|key| {
+                let word = key.len() > 1 && key.chars().all(|c| c.is_ascii_lowercase() || c == ' ');
+                if word {
+                    key.to_string()
+                } else {
+                    format!("`{key}`")
+                }
+            })
+            .collect();
+        out.push_str(&format!("| {} | {help} |\n", keys.join(" / ")));
+    }
+    out
+}
+
+/// Check (or, with FLIGHTDECK_BLESS, write) the generated part of a page: between
+/// the end of its `<!-- keys:` comment and `<!-- end of keys -->`.
+fn generated_keys(page: &str, tables: &str) {
+    let path = repo().join(page);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("<!-- keys:").expect("a `<!-- keys:` marker");
+    let start = start + text[start..].find("-->").unwrap() + "-->".len();
+    let end = text
         .find("<!-- end of keys -->")
         .expect("an end-of-keys marker");
-    let tables = key_tables();
     if std::env::var_os("FLIGHTDECK_BLESS").is_some() {
-        let page = format!("{}\n{}{}", &page[..start], tables, &page[end..]);
-        std::fs::write(&path, page).unwrap();
+        let text = format!("{}\n{}{}", &text[..start], tables, &text[end..]);
+        std::fs::write(&path, text).unwrap();
         return;
     }
     assert!(
-        page[start..end].trim() == tables.trim(),
-        "docs/control-room.md lists other keys than the control room has; \
+        text[start..end].trim() == tables.trim(),
+        "{page} lists other keys than the control room has; \
          FLIGHTDECK_BLESS=1 cargo test --test docs writes them again:\n{tables}"
     );
+}
+
+#[test]
+fn the_control_room_page_lists_every_key() {
+    generated_keys("docs/control-room.md", &key_tables());
+}
+
+/// The README's table is the grid's own keys, from the same keymap.
+#[test]
+fn the_readme_lists_the_grid_keys() {
+    let table = key_table(flightdeck::tui::keymap::Mode::Normal);
+    generated_keys("README.md", &format!("\n{table}\n"));
 }
 
 /// A heading's anchor as GitHub makes it: lower case, spaces to `-`, punctuation

@@ -156,6 +156,12 @@ after = ["a", "b"]
     assert_eq!(ev.last().unwrap()["event"], "run_finished");
     assert_eq!(ev.last().unwrap()["exit_code"], 0);
     assert!(r.stdout().contains("c | c done"), "{}", r.stdout());
+    // Headless says once why c has not started (`session_waiting`).
+    let said = r
+        .stdout()
+        .matches("flightdeck | c waits for a, b\n")
+        .count();
+    assert_eq!(said, 1, "{}", r.stdout());
 }
 
 #[test]

@@ -1111,6 +1111,15 @@ fn binary_rejects_zero_timeout_and_backoff() {
         "7:11",
         "`backoff` in session `a` must be more than 0",
     );
+    // Quiet at once means nothing; no grace means SIGKILL right after SIGTERM.
+    rejected(
+        &format!("{ONE_SESSION}quiet_after = \"0s\"\n"),
+        "6:15",
+        "`quiet_after` in session `a` must be more than 0",
+    );
+    let plan = format!("{ONE_SESSION}stop_grace = \"0s\"\n");
+    let (code, _, err) = validate(plan.as_bytes(), &[]);
+    assert_eq!(code, 0, "{err}");
 }
 
 #[test]

@@ -12,7 +12,7 @@ use flightdeck::tui::app::{App, Mode};
 use flightdeck::tui::fixtures::{G, S, plan};
 use flightdeck::tui::keymap::{self, Keys};
 use flightdeck::tui::model::RunView;
-use flightdeck::tui::pane::Screens;
+use flightdeck::tui::screens::Screens;
 use flightdeck::tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -50,7 +50,7 @@ fn result(
         severity: sev,
         status,
         value: Measured::Number(value),
-        expected: expected.into(),
+        expected: flightdeck::tui::fixtures::expected(expected),
         message: match status {
             CheckStatus::Fail => format!("{check}: measured {value}, expected {expected}"),
             CheckStatus::Error => {
@@ -97,10 +97,17 @@ impl Room {
             screens,
         );
         let at = |s| base + Duration::from_secs(s);
-        let mut evs = vec![Event::RunStarted {
-            run_id: "20261130-090000".into(),
-            plan: "room twelve".into(),
-        }];
+        let mut evs = vec![
+            Event::RunStarted {
+                run_id: "20261130-090000".into(),
+                plan: "room twelve".into(),
+            },
+            // As the engine tells it: the control room does not work it out.
+            Event::SessionWaiting {
+                session: "publish".into(),
+                waiting_for: vec!["review".into()],
+            },
+        ];
         for (i, n) in NAMES.iter().enumerate().take(10) {
             evs.push(Event::SessionStarted {
                 session: n.to_string(),
@@ -677,13 +684,7 @@ fn a_new_attempt_keeps_the_earlier_one_above() {
 #[path = "common/tmux.rs"]
 mod tmux;
 
-fn alive_with(marker: &str) -> bool {
-    std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false)
-}
+use tmux::alive_with;
 
 /// The end-to-end runs share the plan's `sleep` markers: one at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -753,7 +754,10 @@ fn e2e_room_keys_at_80x24() {
     t.wait_for("the panels", |s| s.contains("Panels"));
     t.keys(&["-l", "review"]);
     t.wait_for("the filtered gate", |s| s.contains("filter: review"));
-    // Sessions come first (publish waits for review), then the gate.
+    // Sessions come first, saying what the engine told (`session_waiting`); then the gate.
+    t.wait_for("publish waiting for the gate", |s| {
+        s.contains("11 publish pending · waits for review")
+    });
     t.keys(&["Down", "Enter"]);
     t.wait_for("the gate's details", |s| {
         s.contains("Gate review") && s.contains("verdict")

@@ -696,3 +696,111 @@ fn hangup_detaches_attach_brings_back_the_screen_two_clients_and_d() {
         f.ls().is_empty()
     });
 }
+
+/// The lines of the latest run's `events.jsonl`.
+fn recorded(f: &Fixture) -> Vec<String> {
+    let path = f.dir().join(".flightdeck/runs/latest/events.jsonl");
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn attaching_and_detaching_are_recorded_and_events_match_the_file() {
+    if !tmux::available() {
+        return;
+    }
+    let f = Fixture::new(TALK_PLAN);
+    let id = f.detach();
+    let env = [("XDG_RUNTIME_DIR", f.runtime.path())];
+    let client = tmux::Tmux::start_sized(
+        &format!("{} attach {id}; echo EXIT=$?; sleep 60", bin()),
+        f.dir(),
+        &env,
+        150,
+        40,
+    );
+    client.wait_for("the control room", |s| s.contains("early-output-123"));
+    client.keys(&["D"]);
+    client.wait_for("detached", |s| s.contains("EXIT=0"));
+    let of = |kind: &str| -> Vec<Value> {
+        recorded(&f)
+            .iter()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .filter(|e| e["event"] == kind)
+            .collect()
+    };
+    poll(
+        "client_detached in events.jsonl",
+        Duration::from_secs(20),
+        || !of("client_detached").is_empty(),
+    );
+    let attached = of("client_attached");
+    assert_eq!(attached.len(), 1, "{attached:?}");
+    assert_eq!(
+        (&attached[0]["cols"], &attached[0]["rows"]),
+        (&Value::from(150), &Value::from(40)),
+        "{attached:?}"
+    );
+    assert_eq!(of("client_detached")[0]["client"], attached[0]["client"]);
+
+    // `events` sends the file's own lines, `ts` included: whatever the file had
+    // before, `events` has, and the file has whatever `events` said.
+    let before = recorded(&f);
+    let said: Vec<String> = f.events().lines().map(str::to_string).collect();
+    let after = recorded(&f);
+    assert!(before.len() > 3, "{before:?}");
+    assert_eq!(said[..before.len()], before[..], "events vs the file");
+    assert_eq!(after[..said.len()], said[..], "events vs the file");
+    f.ok(&["ctl", &id, "quit"]);
+}
+
+#[test]
+fn two_projects_started_in_the_same_second_are_both_listed_and_attachable() {
+    let plan = |name: &str| {
+        format!(
+            "[plan]\nname = \"{name}\"\n\n[[session]]\nname = \"s\"\ncommand = \"sleep 3600\"\n"
+        )
+    };
+    let first = Fixture::new(&plan("first"));
+    let second = Fixture::new(&plan("second"));
+    // The same socket directory for both, as for one user.
+    let start = |f: &Fixture| {
+        f.cmd(&["run", "plan.toml", "--detach"])
+            .env("XDG_RUNTIME_DIR", first.runtime.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start(&first), start(&second));
+    let ids: Vec<String> = [a, b]
+        .into_iter()
+        .map(|c| {
+            let out = common::wait_with_deadline(c, Duration::from_secs(30));
+            assert!(out.status.success(), "{out:?}");
+            String::from_utf8_lossy(&out.stdout).trim().to_string()
+        })
+        .collect();
+    assert_ne!(ids[0], ids[1]);
+    let runs = first.ls();
+    let mut plans: Vec<&str> = runs.iter().map(|r| r["plan"].as_str().unwrap()).collect();
+    plans.sort();
+    assert_eq!(plans, ["first", "second"], "{runs:?}");
+    for (id, name) in ids.iter().zip(["first", "second"]) {
+        let mut stream = first.connect(id);
+        let reply = request(
+            &mut stream,
+            r#"{"flightdeck":1,"req":"attach","cols":80,"rows":24}"#,
+        );
+        assert_eq!(reply["ok"], true, "{reply}");
+        assert_eq!(reply["id"], id.as_str());
+        let info = request(&mut first.connect(id), r#"{"flightdeck":1,"req":"info"}"#);
+        assert_eq!(info["plan"], name, "{info}");
+    }
+    for id in &ids {
+        first.ok(&["ctl", id, "quit"]);
+    }
+}

@@ -10,7 +10,7 @@ use flightdeck::session::OutputSink;
 use flightdeck::tui::app::{App, Mode};
 use flightdeck::tui::fixtures::{G, S, plan};
 use flightdeck::tui::model::RunView;
-use flightdeck::tui::pane::Screens;
+use flightdeck::tui::screens::Screens;
 use flightdeck::tui::ui;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -36,6 +36,13 @@ fn state(name: &str, st: SessionState) -> Event {
         state: st,
     }
 }
+/// What the engine tells of a pending session.
+fn waiting(name: &str, on: &[&str]) -> Event {
+    Event::SessionWaiting {
+        session: name.into(),
+        waiting_for: on.iter().map(|x| x.to_string()).collect(),
+    }
+}
 fn activity(name: &str, a: Activity) -> Event {
     Event::SessionActivity {
         session: name.into(),
@@ -59,7 +66,7 @@ fn check(
         severity: sev,
         status,
         value,
-        expected: expected.into(),
+        expected: flightdeck::tui::fixtures::expected(expected),
         message: if status == CheckStatus::Error {
             format!("data/raw/{source}.csv:12: `abc` is not a number in column spend")
         } else {
@@ -115,6 +122,7 @@ impl Scene {
                 },
             ),
             (0, started("config-engineer", 1)),
+            (0, waiting("validator", &["phase-2"])),
             (
                 30,
                 Event::SessionExited {
@@ -376,7 +384,7 @@ fn gate_awaiting_approval_and_finished_run() {
         s.app.on_event(&e, now);
     }
     assert_eq!(s.app.view.gates_awaiting(), vec![0]);
-    assert_eq!(s.app.view.waits_for(3)[0].raw, "phase-2");
+    assert_eq!(s.app.view.waits_for(3), ["phase-2"]);
     let t = s.render(160, 45);
     let text = screen(&t);
     assert!(text.contains("awaiting approval"), "{text}");
@@ -391,6 +399,7 @@ fn gate_awaiting_approval_and_finished_run() {
         now,
     );
     assert!(s.app.view.gates_awaiting().is_empty());
+    s.app.on_event(&waiting("validator", &[]), now);
     assert!(s.app.view.waits_for(3).is_empty());
     s.key(KeyCode::Char('a'));
     assert!(s.take().is_empty());
@@ -732,6 +741,7 @@ fn more_sessions_than_fit_are_listed() {
     for n in ["worker-11", "worker-12"] {
         app.on_event(&started(n, 1), base);
     }
+    app.on_event(&waiting("worker-03", &["worker-11"]), base);
     app.prepare(Rect::new(0, 0, 80, 24));
     let shown: Vec<usize> = app.layout.panes.iter().map(|p| p.session).collect();
     assert!(shown.contains(&0), "focused");
@@ -744,6 +754,8 @@ fn more_sessions_than_fit_are_listed() {
     t.draw(|f| ui::draw(f, &app, base)).unwrap();
     let text = screen(&t);
     assert!(text.contains("more: "), "{text}");
+    // A pending session in the strip says what it waits for, as it was told.
+    assert!(text.contains("3 worker-03 waits for worker-11"), "{text}");
     insta::assert_snapshot!(text);
 }
 
@@ -793,14 +805,7 @@ fn wait_file(what: &str, pred: impl Fn() -> bool) {
     }
 }
 
-/// Processes whose command line contains `marker` (a unique sleep length).
-fn alive_with(marker: &str) -> bool {
-    std::process::Command::new("pgrep")
-        .args(["-f", marker])
-        .output()
-        .map(|o| !o.stdout.is_empty())
-        .unwrap_or(false)
-}
+use tmux::alive_with;
 
 const TINY_PLAN: &str = r#"
 [plan]

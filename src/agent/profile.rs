@@ -5,7 +5,8 @@
 //!   absolute path, as `notify --hook claude`), named in `FLIGHTDECK_AGENT_SETTINGS`
 //!   and passed as `--settings FILE` when the session's program is `claude`; Claude
 //!   merges that file with the user's own settings, which are never touched. A known
-//!   conversation id is continued with `--resume ID`.
+//!   conversation id is continued with `--resume ID` (and named in
+//!   `FLIGHTDECK_AGENT_RESUME` for wrappers).
 //! - Codex: `-c notify=[...]` (Codex runs that program with its JSON payload as the
 //!   last argument).
 //!
@@ -132,6 +133,8 @@ pub fn prepare(
             let mut extra = vec!["--settings".to_string(), path];
             if let Some(id) = resume {
                 extra.extend(["--resume".to_string(), id.to_string()]);
+                // For a wrapper script that starts claude itself.
+                env.push(("FLIGHTDECK_AGENT_RESUME".to_string(), id.to_string()));
             }
             extra
         }
@@ -265,7 +268,10 @@ mod tests {
         );
         assert_eq!(
             p.env,
-            [("FLIGHTDECK_AGENT_SETTINGS".to_string(), file.clone())]
+            [
+                ("FLIGHTDECK_AGENT_SETTINGS".to_string(), file.clone()),
+                ("FLIGHTDECK_AGENT_RESUME".to_string(), "id-1".to_string())
+            ]
         );
         let settings: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();

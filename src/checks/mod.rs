@@ -1,15 +1,27 @@
 //! The check language (docs/checks.md), the dataset readers and the evaluation of checks.
 //!
-//! - `parse`: one check string → [`Check`] (tokenizer + recursive descent; errors carry
-//!   the byte offset and say what was expected and found).
-//! - `metrics`: the measurement plan of a dataset ([`metrics::Need`]) and mergeable
-//!   one-pass accumulators.
-//! - `read`: CSV/TSV (chunked, parallel, only the needed fields), JSONL, text.
-//! - `parquet`: Parquet (footer row counts, projected columns).
-//! - `eval`: the [`Checker`] — reads each file once for all checks touching it, keeps
-//!   per-file results until size/mtime change, answers dataset, probe and gate checks.
-//! - `report`: `flightdeck check` (table or JSON) and its exit status.
-//! - `text`: how values, literals and expressions are written in messages.
+//! - `parse`: one check string → [`Check`] (`parse/tokens.rs` tokenizes, `parse/mod.rs`
+//!   descends; errors carry the byte offset and say what was expected and found).
+//! - `metrics`: what to measure in a dataset (`metrics/need.rs`, [`metrics::Need`]) and
+//!   the mergeable one-pass accumulators (`metrics/mod.rs`); `hash.rs` and `values.rs`
+//!   hold the key hashes and the strict number/date parsing they use.
+//! - `read`: CSV/TSV (`read/csv.rs` chunks, `read/csv_fields.rs` parses records), JSONL,
+//!   text, and decompression.
+//! - `parquet`: Parquet (footer row counts, projected columns; `parquet/batch.rs` folds
+//!   one decoded batch).
+//! - `eval`: the [`Checker`] — reads each file once for all checks touching it
+//!   (`eval/snapshot.rs`, kept until size/mtime change), computes term values
+//!   (`eval/value.rs`), runs probes (`eval/probe.rs`) and answers dataset, probe and gate
+//!   checks (`eval/mod.rs`).
+//! - `spec`: what the checker is asked to check ([`CheckPlan`]); the plan builds it, so
+//!   nothing here imports the plan.
+//! - `text`: how values, literals, expressions and what a check expected ([`Expected`])
+//!   are written — the one place; results carry [`Expected`] as data.
+//! - `format`: a dataset file's format and compression, from its name.
+//!
+//! A new metric: a `Metric` variant here, its word in `parse/mod.rs`, its name in
+//! `text.rs`, what it needs read in `metrics/need.rs` (and an accumulator field in
+//! `metrics/mod.rs` if no existing one measures it), and its value in `eval/value.rs`.
 
 mod eval;
 mod format;
@@ -17,13 +29,13 @@ pub mod metrics;
 mod parquet;
 mod parse;
 pub mod read;
-pub mod report;
+pub mod spec;
 pub mod text;
 
 pub use eval::{Checker, ProbeOutcome, run_command};
 pub use format::{Compression, Format};
 pub use parse::{ParseError, parse};
-pub use report::{GateReport, check_command, evaluate_all};
+pub use spec::{CheckPlan, CheckSpec, DatasetChecks, GateChecks, ProbeChecks};
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -182,13 +194,137 @@ pub struct CheckResult {
     pub severity: Severity,
     pub status: CheckStatus,
     pub value: Measured,
-    /// What was expected, e.g. `2,000,000 ± 5%`.
-    pub expected: String,
+    /// What was expected, as data; written as text (`2,000,000 ± 5%`) in events and
+    /// reports.
+    pub expected: Expected,
     /// For people: `sum(spend) = 1,987,412.50, expected 2,000,000 ± 5%`, or the error.
     pub message: String,
     /// Evaluated while the owner session was still running.
     #[serde(skip)]
     pub provisional: bool,
+}
+
+/// What a check expected, as data. [`text::expected`] writes it for people (the one
+/// place that does), and it is serialized as that text.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Expected {
+    /// Nothing stated: the check was not evaluated (e.g. its job was abandoned).
+    #[default]
+    Unstated,
+    /// `exists`: at least one file matches.
+    SomeFile,
+    /// `op value`, e.g. `>= 2025-01-01`. `meaning` is what the measured side means,
+    /// which decides how numbers are written.
+    Compare {
+        op: Op,
+        value: Literal,
+        meaning: text::Meaning,
+    },
+    /// `op other`: another expression of the check and, once measured, its value
+    /// (text values already shortened for messages).
+    CompareTo {
+        op: Op,
+        other: Expr,
+        value: Option<Literal>,
+        meaning: text::Meaning,
+    },
+    /// `between low and high`, inclusive.
+    Between {
+        low: Literal,
+        high: Literal,
+        meaning: text::Meaning,
+    },
+    /// `target ± tolerance`, the tolerance a percentage of the target when `percent`.
+    Near {
+        target: f64,
+        tolerance: f64,
+        percent: bool,
+        meaning: text::Meaning,
+    },
+    /// `column in ('a', 'b')`: every value is one of these.
+    OneOf(Vec<Literal>),
+    /// `column in dataset.column`: every value is also there.
+    KeyIn { dataset: String, column: String },
+}
+
+impl Expected {
+    /// What a comparison expects, before its other side (if an expression) is measured.
+    pub fn of_cmp(cmp: &Cmp, meaning: text::Meaning) -> Expected {
+        match cmp {
+            Cmp::Op(op, Operand::Literal(value)) => Expected::Compare {
+                op: *op,
+                value: value.clone(),
+                meaning,
+            },
+            Cmp::Op(op, Operand::Expr(other)) => Expected::CompareTo {
+                op: *op,
+                other: other.clone(),
+                value: None,
+                meaning,
+            },
+            Cmp::Between(low, high) => Expected::Between {
+                low: low.clone(),
+                high: high.clone(),
+                meaning,
+            },
+            Cmp::Approx {
+                target,
+                tol,
+                percent,
+            } => Expected::Near {
+                target: *target,
+                tolerance: *tol,
+                percent: *percent,
+                meaning,
+            },
+        }
+    }
+
+    /// The number a measured number is held against (a bar's full length): the value
+    /// compared with, the low end of a range, the target of `~`. `None` for dates, text,
+    /// lists and keys.
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Expected::Compare {
+                value: Literal::Number(n),
+                ..
+            }
+            | Expected::CompareTo {
+                value: Some(Literal::Number(n)),
+                ..
+            }
+            | Expected::Between {
+                low: Literal::Number(n),
+                ..
+            }
+            | Expected::Near { target: n, .. } => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub fn is_unstated(&self) -> bool {
+        *self == Expected::Unstated
+    }
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&text::expected(self))
+    }
+}
+
+/// An expectation equals its written form (`"8,000 ± 20%"`).
+impl PartialEq<&str> for Expected {
+    fn eq(&self, other: &&str) -> bool {
+        text::expected(self) == *other
+    }
+}
+
+impl Serialize for Expected {
+    /// As text: events and `report.json` keep their `expected` string.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&text::expected(self))
+    }
 }
 
 impl Check {
@@ -259,6 +395,31 @@ mod tests {
         assert_eq!(
             c.gate_form().unwrap_err(),
             "`row_count` must name its source in a gate check (e.g. `dataset.row_count`)"
+        );
+    }
+
+    /// The bar's number comes from the structured expectation, and the text is the one
+    /// events and reports always had.
+    #[test]
+    fn expected_as_data_and_text() {
+        let of = |check: &str| match parse(check).unwrap().body {
+            Body::Compare { lhs, cmp } => Expected::of_cmp(&cmp, text::Meaning::of_expr(&lhs)),
+            _ => unreachable!("a comparison"),
+        };
+        let near = of("sum(spend) ~ 2000000 ± 5%");
+        assert_eq!(near.number(), Some(2_000_000.0));
+        assert_eq!(near.to_string(), "2,000,000 ± 5%");
+        assert_eq!(of("mean(x) >= 0.5").number(), Some(0.5));
+        let range = of("row_count between 2500 and 3500");
+        assert_eq!(range.number(), Some(2500.0));
+        assert_eq!(range.to_string(), "between 2,500 and 3,500");
+        assert_eq!(of("max(year) <= 2030").to_string(), "<= 2030");
+        assert_eq!(of("min(day) >= 2025-01-01").number(), None);
+        assert_eq!(Expected::SomeFile.number(), None);
+        assert_eq!(Expected::SomeFile.to_string(), "at least one file");
+        assert_eq!(
+            serde_json::to_string(&of("a.row_count > b.row_count")).unwrap(),
+            "\"> b.row_count\""
         );
     }
 }

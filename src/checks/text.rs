@@ -1,6 +1,6 @@
 //! How numbers, literals and expressions are written in results and messages.
 
-use super::{Cmp, Expr, Filter, Literal, Metric, Op, Operand, Sign, Term};
+use super::{CheckResult, Cmp, Expected, Expr, Filter, Literal, Measured, Metric, Op, Sign, Term};
 use std::fmt::Write;
 
 /// The longest piece of data quoted in a message or a result, in characters: a
@@ -111,6 +111,16 @@ pub fn number_as(x: f64, meaning: Meaning) -> String {
     }
 }
 
+/// A result's measured value as people read it, a number written for what the check
+/// measures; `None` when nothing was measured.
+pub fn measured(r: &CheckResult) -> Option<String> {
+    match &r.value {
+        Measured::Number(x) => Some(number_as(*x, Meaning::of_check(&r.check))),
+        Measured::Text(t) => Some(t.clone()),
+        Measured::Null => None,
+    }
+}
+
 /// A literal compared with something of this meaning.
 pub fn literal_as(l: &Literal, meaning: Meaning) -> String {
     match (l, meaning) {
@@ -121,24 +131,77 @@ pub fn literal_as(l: &Literal, meaning: Meaning) -> String {
 
 /// What a comparison expects, its numbers written for the meaning of what it compares.
 pub fn cmp_as(c: &Cmp, meaning: Meaning) -> String {
-    match c {
-        Cmp::Op(o, Operand::Literal(l)) => format!("{} {}", op(*o), literal_as(l, meaning)),
-        Cmp::Between(a, b) => format!(
+    expected(&Expected::of_cmp(c, meaning))
+}
+
+/// What a check expected, as people read it: `>= 2025-01-01`, `2,000,000 ± 5%`,
+/// `> 1,200 (b.row_count)`, `in ('a', 'b')`; numbers written for what they mean.
+pub fn expected(e: &Expected) -> String {
+    match e {
+        Expected::Unstated => String::new(),
+        Expected::SomeFile => "at least one file".into(),
+        Expected::Compare {
+            op: o,
+            value,
+            meaning,
+        } => {
+            format!("{} {}", op(*o), literal_as(value, *meaning))
+        }
+        Expected::CompareTo {
+            op: o,
+            other,
+            value: None,
+            ..
+        } => format!("{} {}", op(*o), expr(other)),
+        Expected::CompareTo {
+            op: o,
+            other,
+            value: Some(value),
+            meaning,
+        } => format!(
+            "{} {} ({})",
+            op(*o),
+            measured_as(value, *meaning),
+            expr(other)
+        ),
+        Expected::Between { low, high, meaning } => format!(
             "between {} and {}",
-            literal_as(a, meaning),
-            literal_as(b, meaning)
+            literal_as(low, *meaning),
+            literal_as(high, *meaning)
         ),
-        Cmp::Approx {
+        Expected::Near {
             target,
-            tol,
+            tolerance,
             percent,
-        } if meaning == Meaning::Value => format!(
-            "{} ± {}{}",
-            number_as(*target, meaning),
-            number_as(*tol, meaning),
-            if *percent { "%" } else { "" }
-        ),
-        other => cmp(other),
+            meaning,
+        } => {
+            // As written, except that a value (a year) never gets separators.
+            let number = |x: f64| match meaning {
+                Meaning::Value => number_as(x, Meaning::Value),
+                Meaning::Amount => literal_number(x),
+            };
+            format!(
+                "{} ± {}{}",
+                number(*target),
+                number(*tolerance),
+                if *percent { "%" } else { "" }
+            )
+        }
+        Expected::OneOf(values) => {
+            let list: Vec<String> = values.iter().map(literal).collect();
+            format!("in ({})", list.join(", "))
+        }
+        Expected::KeyIn { dataset, column } => format!("every value in {dataset}.{column}"),
+    }
+}
+
+/// A measured value (the other side of a comparison): numbers by meaning, dates as
+/// dates, text quoted as found.
+fn measured_as(v: &Literal, meaning: Meaning) -> String {
+    match v {
+        Literal::Number(n) => number_as(*n, meaning),
+        Literal::Date(d) => d.format("%Y-%m-%d").to_string(),
+        Literal::Str(s) => format!("'{s}'"),
     }
 }
 
@@ -252,25 +315,6 @@ pub fn expr(e: &Expr) -> String {
         s.push_str(&term(t));
     }
     s
-}
-
-/// The expected side as written: `>= 2025-01-01`, `2,000,000 ± 5%`, `between 1 and 2`.
-pub fn cmp(c: &Cmp) -> String {
-    match c {
-        Cmp::Op(o, Operand::Literal(l)) => format!("{} {}", op(*o), literal(l)),
-        Cmp::Op(o, Operand::Expr(e)) => format!("{} {}", op(*o), expr(e)),
-        Cmp::Between(a, b) => format!("between {} and {}", literal(a), literal(b)),
-        Cmp::Approx {
-            target,
-            tol,
-            percent,
-        } => format!(
-            "{} ± {}{}",
-            literal_number(*target),
-            literal_number(*tol),
-            if *percent { "%" } else { "" }
-        ),
-    }
 }
 
 #[cfg(test)]

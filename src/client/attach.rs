@@ -59,6 +59,13 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// What the server sends an attached client.
+#[derive(serde::Deserialize)]
+struct FromServer {
+    out: Option<String>,
+    exit: Option<Value>,
+}
+
 /// Messages to the server come from two threads (keyboard, signals): one writer.
 type Writer = Arc<Mutex<UnixStream>>;
 
@@ -76,7 +83,9 @@ pub fn attach(run: &Run) -> Result<i32> {
     let info = super::info(run)?;
     let plan_file = info["plan_file"].as_str().unwrap_or("PLAN").to_string();
     let mut conn = Connection::open(run)?;
-    conn.send(json!({ "req": "attach", "cols": cols, "rows": rows }))?;
+    // `acks`: each frame is acknowledged once written, so the server never queues
+    // frames behind this terminal (docs/protocol.md).
+    conn.send(json!({ "req": "attach", "cols": cols, "rows": rows, "acks": true }))?;
     match conn.receive()? {
         Some(v) if v["ok"] == true => {}
         Some(v) => bail!(Usage(
@@ -101,10 +110,10 @@ pub fn attach(run: &Run) -> Result<i32> {
             Ok(0) | Err(_) => break None,
             Ok(_) => {}
         }
-        let Ok(msg) = serde_json::from_str::<Value>(&line) else {
+        let Ok(msg) = serde_json::from_str::<FromServer>(&line) else {
             continue;
         };
-        if let Some(text) = msg.get("out").and_then(Value::as_str) {
+        if let Some(text) = msg.out {
             if out
                 .write_all(text.as_bytes())
                 .and_then(|_| out.flush())
@@ -114,8 +123,9 @@ pub fn attach(run: &Run) -> Result<i32> {
                 send(&writer, &json!({ "detach": true }));
                 break None;
             }
-        } else if let Some(exit) = msg.get("exit") {
-            break Some(exit.clone());
+            send(&writer, &json!({ "ack": true }));
+        } else if let Some(exit) = msg.exit {
+            break Some(exit);
         }
     };
     drop(guard);
@@ -143,7 +153,7 @@ pub fn initial_sizes(
     plan: &std::sync::Arc<crate::plan::Plan>,
     only: Option<&[String]>,
 ) -> Vec<(u16, u16)> {
-    use crate::tui::{app::App, layout, model::RunView, pane::Screens};
+    use crate::tui::{app::App, layout, model::RunView, screens::Screens};
     let Ok((w, h)) = crossterm::terminal::size() else {
         return Vec::new();
     };

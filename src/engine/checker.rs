@@ -136,7 +136,7 @@ fn abandoned(plan: &Plan, work: &Work, limit: Duration) -> CheckDone {
                 severity: c.check.severity,
                 status: CheckStatus::Error,
                 value: Measured::Null,
-                expected: String::new(),
+                expected: crate::checks::Expected::Unstated,
                 message: message.clone(),
                 provisional: false,
             })

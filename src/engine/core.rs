@@ -383,6 +383,7 @@ impl RunState {
                 let session = self.name(session);
                 fx.push(Effect::Emit(Event::AgentSession { session, agent, id }));
             }
+            Command::Record(event) => fx.push(Effect::Emit(event)),
             Command::Quit if running => {
                 if self.sessions.iter().any(|s| s.active()) {
                     self.interrupted = true;

@@ -204,7 +204,11 @@ fn result(source: &str, severity: Severity, status: CheckStatus) -> CheckResult 
         severity,
         status,
         value: Measured::Null,
-        expected: "> 0".into(),
+        expected: crate::checks::Expected::Compare {
+            op: crate::checks::Op::Gt,
+            value: crate::checks::Literal::Number(0.0),
+            meaning: crate::checks::text::Meaning::Amount,
+        },
         message: String::new(),
         provisional: false,
     }

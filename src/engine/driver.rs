@@ -7,7 +7,7 @@ use super::actions::{self, ensure_worktree, run_on_success, written_since};
 use super::checker::{self, CheckDone, CheckJob};
 use super::core;
 use super::state::{Effect, Input, Observation, Phase, RunState, Signal};
-use super::{Command, Event, RunHandle, RunOptions};
+use super::{Command, Event, RunHandle, RunOptions, Stamped};
 use crate::agent::alert::{Alert, AlertEvent};
 use crate::plan::Plan;
 use crate::record::{self, Recorder};
@@ -54,7 +54,7 @@ struct Driver {
     plan: Arc<Plan>,
     sink: Arc<dyn OutputSink>,
     recorder: Recorder,
-    events: UnboundedSender<Event>,
+    events: UnboundedSender<Stamped>,
     io_tx: UnboundedSender<SessionIo>,
     internal_tx: UnboundedSender<Internal>,
     jobs: crossbeam_channel::Sender<CheckJob>,
@@ -343,8 +343,9 @@ impl Driver {
     fn execute(&mut self, effect: Effect) {
         match effect {
             Effect::Emit(event) => {
-                self.recorder.event(Utc::now(), &event);
-                let _ = self.events.send(event);
+                let ts = Utc::now();
+                self.recorder.event(ts, &event);
+                let _ = self.events.send(Stamped { ts, event });
             }
             Effect::Note { session, text } => self.note(session, &text),
             Effect::Spawn { session, attempt } => {

@@ -4,6 +4,7 @@ use crate::agent::NotifyState;
 use crate::agent::activity::Source;
 use crate::checks::CheckResult;
 use crate::gates::Verdict;
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 /// Lifecycle state of a session (docs/plan.md).
@@ -155,11 +156,30 @@ pub enum Event {
         gate: String,
         by: String,
     },
+    /// A control room attached to the run (`client`: its number in this run; its
+    /// terminal's size).
+    ClientAttached {
+        client: u64,
+        cols: u16,
+        rows: u16,
+    },
+    /// That control room detached (or its connection ended).
+    ClientDetached {
+        client: u64,
+    },
     RunFinished {
         status: String,
         exit_code: i32,
         duration_s: f64,
     },
+}
+
+/// An event with the time it was recorded: the one `ts` that `events.jsonl` and every
+/// listener of the run share.
+#[derive(Debug, Clone)]
+pub struct Stamped {
+    pub ts: DateTime<Utc>,
+    pub event: Event,
 }
 
 /// What a frontend can ask of the engine. Sessions and gates by plan index.
@@ -197,4 +217,7 @@ pub enum Command {
         agent: String,
         id: String,
     },
+    /// Something a frontend saw that belongs in the record (a client attaching or
+    /// detaching): the engine writes it and passes it on like its own events.
+    Record(Event),
 }

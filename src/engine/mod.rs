@@ -66,6 +66,7 @@ pub struct RunHandle {
     pub run_dir: PathBuf,
     pub plan: Arc<Plan>,
     pub commands: UnboundedSender<Command>,
-    /// Ends with `Event::RunFinished`, after which the record is complete.
-    pub events: UnboundedReceiver<Event>,
+    /// Ends with `Event::RunFinished`, after which the record is complete. Each
+    /// event carries the `ts` it has in `events.jsonl`.
+    pub events: UnboundedReceiver<Stamped>,
 }

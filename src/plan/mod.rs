@@ -5,6 +5,7 @@
 //! names are resolved to indices, `{vars}` are substituted, paths are absolute,
 //! checks are parsed.
 
+mod check_plan;
 mod check_refs;
 mod dataset;
 mod gate;
@@ -18,7 +19,6 @@ mod vars;
 
 pub use load::{load, load_str};
 
-use crate::checks::Check;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -214,12 +214,8 @@ pub struct SessionSpec {
 /// The check language and its readers sit below the plan; the plan names a format.
 pub use crate::checks::Format;
 
-/// One check as written and as parsed.
-#[derive(Debug, Clone)]
-pub struct CheckSpec {
-    pub text: String,
-    pub check: Check,
-}
+/// One check as written and as parsed (the check language's type; the plan holds it).
+pub use crate::checks::CheckSpec;
 
 #[derive(Debug, Clone)]
 pub struct DatasetSpec {

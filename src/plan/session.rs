@@ -274,9 +274,16 @@ impl Reader<'_> {
             }
             None => None,
         };
+        // "0s": SIGKILL right after SIGTERM, a choice some programs need.
         let stop_grace = dur("stop_grace", Duration::from_secs(5))?;
         let input_delay = dur("input_delay", Duration::from_secs(1))?;
-        let quiet_after = dur("quiet_after", Duration::from_secs(60))?;
+        // Zero would call a session quiet the moment its output pauses: refused.
+        let quiet_after = match get("quiet_after") {
+            Some((v, what)) => {
+                self.positive_duration(v, "quiet_after", what, "leave it out for the default, 60s")?
+            }
+            None => Duration::from_secs(60),
+        };
 
         let input = match get("input") {
             Some((v, what)) => {

@@ -161,7 +161,8 @@ pub fn handle(shared: Arc<Shared>, stream: UnixStream) {
             "attach" => {
                 let size = |k: &str| request.get(k).and_then(Value::as_u64).unwrap_or(0) as u16;
                 let (cols, rows) = (size("cols").max(1), size("rows").max(1));
-                super::room::serve(&shared, &outbox, reader, cols, rows);
+                let acks = request.get("acks").and_then(Value::as_bool) == Some(true);
+                super::room::serve(&shared, &outbox, reader, cols, rows, acks);
                 break;
             }
             "notify" | "agent_session" => {

@@ -118,7 +118,12 @@ pub fn live_runs(dir: &Path, mut stale: impl FnMut(&Path)) -> Vec<String> {
             stale(&sock);
         }
     }
-    ids.sort();
+    // By start (the socket's creation), then id: ids of runs started in the same
+    // second differ only in their random suffix, and `latest` is the last.
+    ids.sort_by_cached_key(|id| {
+        let made = std::fs::metadata(socket_path(dir, id)).and_then(|m| m.modified());
+        (made.ok(), id.clone())
+    });
     ids
 }
 

@@ -5,8 +5,7 @@
 //! [`Outbox`] is the other half of "never slows the run": bytes for one connection,
 //! written by a thread of its own, dropped past a limit.
 
-use crate::engine::Event;
-use chrono::{SecondsFormat, Utc};
+use crate::engine::{Event, Stamped};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -27,20 +26,10 @@ pub struct Record {
 }
 
 impl Record {
-    pub fn new(event: Event) -> Record {
-        let mut line = serde_json::Map::new();
-        line.insert(
-            "ts".into(),
-            Utc::now()
-                .to_rfc3339_opts(SecondsFormat::Millis, true)
-                .into(),
-        );
-        if let Ok(serde_json::Value::Object(obj)) = serde_json::to_value(&event) {
-            line.extend(obj);
-        }
+    pub fn new(stamped: Stamped) -> Record {
         Record {
-            event,
-            line: serde_json::Value::Object(line).to_string(),
+            line: crate::record::event_line(stamped.ts, &stamped.event),
+            event: stamped.event,
         }
     }
 
@@ -61,7 +50,7 @@ pub struct Hub {
 }
 
 impl Hub {
-    pub fn publish(&self, event: Event) -> Arc<Record> {
+    pub fn publish(&self, event: Stamped) -> Arc<Record> {
         let record = Arc::new(Record::new(event));
         let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
         st.history.push(record.clone());
@@ -245,11 +234,14 @@ impl Outbox {
 mod tests {
     use super::*;
 
-    fn event(n: u32) -> Event {
-        Event::SessionStarted {
-            session: "s".into(),
-            attempt: n,
-            pid: 1,
+    fn event(n: u32) -> Stamped {
+        Stamped {
+            ts: chrono::Utc::now(),
+            event: Event::SessionStarted {
+                session: "s".into(),
+                attempt: n,
+                pid: 1,
+            },
         }
     }
 

@@ -22,7 +22,8 @@ use crate::engine::{self, Command, Event, RunHandle, RunOptions};
 use crate::headless::{self, HeadlessSink};
 use crate::plan::Plan;
 use crate::session::OutputSink;
-use crate::tui::pane::{DEFAULT_SCROLLBACK, Screens};
+use crate::tui::pane::DEFAULT_SCROLLBACK;
+use crate::tui::screens::Screens;
 use anyhow::{Context, Result};
 use crossbeam_channel::Sender;
 use hub::Hub;
@@ -91,9 +92,15 @@ impl Shared {
         })
     }
 
-    /// A client attached; it is woken through `wake` when pane output arrives.
-    pub fn add_client(&self, wake: Sender<()>) -> u64 {
+    /// A client attached (its terminal `cols` x `rows`); it is woken through `wake`
+    /// when pane output arrives. The record gets `client_attached`.
+    pub fn add_client(&self, wake: Sender<()>, cols: u16, rows: u16) -> u64 {
         let id = self.next_client.fetch_add(1, Ordering::Relaxed) + 1;
+        let _ = self.commands.send(Command::Record(Event::ClientAttached {
+            client: id,
+            cols,
+            rows,
+        }));
         let mut c = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         c.wakers.push((id, wake));
         c.expected = false;
@@ -103,6 +110,9 @@ impl Shared {
     }
 
     pub fn remove_client(&self, id: u64) {
+        let _ = self
+            .commands
+            .send(Command::Record(Event::ClientDetached { client: id }));
         let mut c = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         c.wakers.retain(|(i, _)| *i != id);
         if let Some((last, _)) = c.wakers.last()
@@ -260,7 +270,7 @@ pub fn serve(
     });
     let mut exit = None;
     while let Some(event) = events.blocking_recv() {
-        if let Event::RunFinished { exit_code, .. } = event {
+        if let Event::RunFinished { exit_code, .. } = event.event {
             exit = Some(exit_code);
         }
         if let Some((tx, _)) = &printer {

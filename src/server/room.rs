@@ -31,8 +31,9 @@ use std::time::{Duration, Instant};
 /// At most this often (≈60 fps).
 const FRAME: Duration = Duration::from_millis(16);
 
-/// A client with this much still to read gets no new frame until it catches up
-/// (drawing what it cannot take only costs the run CPU); the next frame has it all.
+/// A client that does not acknowledge frames, with this much still to read, gets no
+/// new frame until it catches up (drawing what it cannot take only costs the run
+/// CPU); the next frame has it all.
 const BACKLOG: usize = 256 << 10;
 
 /// A client that has taken nothing for this long while bytes wait is dropped.
@@ -41,6 +42,8 @@ const STALL_LIMIT: Duration = Duration::from_secs(10);
 /// What the client sent.
 enum Input {
     Term(TermEvent),
+    /// The client has written a frame to its terminal.
+    Ack,
     /// The client's terminal hung up, or it asked to detach.
     Detach,
     /// The client was told to end (SIGTERM): stop the run, leave when it has finished.
@@ -146,12 +149,13 @@ pub fn serve(
     reader: BufReader<UnixStream>,
     cols: u16,
     rows: u16,
+    acks: bool,
 ) {
     if !outbox.send_json(&json!({ "ok": true, "id": shared.run_id })) {
         return;
     }
     let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
-    let me = shared.add_client(wake_tx);
+    let me = shared.add_client(wake_tx, cols, rows);
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
     {
         let outbox = outbox.clone();
@@ -183,6 +187,10 @@ pub fn serve(
                 me,
                 app: &mut app,
                 terminal: &mut terminal,
+                cache: ui::PaneCache::default(),
+                acks,
+                in_flight: false,
+                sized: None,
             };
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 client.run(&input_rx, &live, &wake_rx)
@@ -250,7 +258,9 @@ fn read_input(
                 continue;
             }
         };
-        let input = if msg.get("detach").and_then(Value::as_bool) == Some(true) {
+        let input = if msg.get("ack").and_then(Value::as_bool) == Some(true) {
+            Input::Ack
+        } else if msg.get("detach").and_then(Value::as_bool) == Some(true) {
             Input::Detach
         } else if msg.get("quit").and_then(Value::as_bool) == Some(true) {
             Input::Quit
@@ -279,6 +289,23 @@ struct Client<'a> {
     me: u64,
     app: &'a mut App,
     terminal: &'a mut Terminal<ClientBackend>,
+    /// The panes as this client last saw them.
+    cache: ui::PaneCache,
+    /// The client acknowledges each frame once written to its terminal: a new one is
+    /// drawn only then, so frames never queue up behind a slow terminal (a key's
+    /// answer waits for one frame at most) and a flood is drawn as fast as the
+    /// terminal takes it.
+    acks: bool,
+    /// A frame was sent and not yet acknowledged.
+    in_flight: bool,
+    /// The layout the sessions' terminals were last sized to by this client.
+    sized: Option<layout::Layout>,
+}
+
+/// What the loop does after a message from the client.
+enum Next {
+    Go,
+    Leave(Leave),
 }
 
 impl Client<'_> {
@@ -290,32 +317,39 @@ impl Client<'_> {
     ) -> Leave {
         let mut last_draw: Option<Instant> = None;
         let mut tick_at: Option<Instant> = None;
+        // Unfocused panes changed: draw them by then.
+        let mut background_at: Option<Instant> = None;
         let mut need_draw = true;
         loop {
             let now = Instant::now();
             let mut wake_at = tick_at;
-            if need_draw && self.outbox.pending() <= BACKLOG {
-                let frame_at = last_draw.map_or(now, |t| t + FRAME);
-                wake_at = Some(wake_at.map_or(frame_at, |w| w.min(frame_at)));
+            let mut take = |t: Instant| wake_at = Some(wake_at.map_or(t, |w| w.min(t)));
+            if self.can_draw() {
+                if need_draw {
+                    take(last_draw.map_or(now, |t| t + FRAME));
+                }
+                if let Some(t) = background_at.or(self.cache.due()) {
+                    take(t);
+                }
             }
+            // A pane being fed right now is not waited for (its reader ends any
+            // synchronized update it is in).
             for i in 0..self.app.screens.len() {
-                if let Some(d) = self.app.screens.pane(i).sync_deadline() {
-                    wake_at = Some(wake_at.map_or(d, |w| w.min(d)));
+                if let Some(d) = self.app.screens.try_pane(i).and_then(|p| p.sync_deadline()) {
+                    take(d);
                 }
             }
             let timeout = wake_at.map_or(Duration::from_secs(3600), |t| {
                 t.saturating_duration_since(now)
             });
+            let mut typed = false;
             select! {
-                recv(input) -> m => match m {
-                    Ok(Input::Term(ev)) => {
-                        if let Some(leave) = self.on_term(ev, &mut need_draw) {
-                            return leave;
-                        }
+                recv(input) -> m => {
+                    let m = m.ok();
+                    typed |= matches!(m, Some(Input::Term(_)));
+                    if let Next::Leave(l) = self.on_input(m, &mut need_draw) {
+                        return l;
                     }
-                    Ok(Input::Detach) => return Leave::Detached,
-                    Ok(Input::Quit) => self.app.quit_now(),
-                    Ok(Input::Gone) | Err(_) => return Leave::Gone,
                 },
                 recv(live) -> r => match r {
                     Ok(r) => {
@@ -325,8 +359,15 @@ impl Client<'_> {
                     // Fell too far behind the run's events: dropped.
                     Err(_) => return Leave::Gone,
                 },
-                recv(wake) -> _ => need_draw = true,
+                recv(wake) -> _ => self.on_output(&mut need_draw, &mut background_at),
                 default(timeout) => {}
+            }
+            // Keys before output: whatever else the client sent is handled before drawing.
+            while let Ok(m) = input.try_recv() {
+                typed |= matches!(m, Input::Term(_));
+                if let Next::Leave(l) = self.on_input(Some(m), &mut need_draw) {
+                    return l;
+                }
             }
             for c in self.app.commands.drain(..) {
                 let _ = self.shared.commands.send(c);
@@ -340,28 +381,78 @@ impl Client<'_> {
             let now = Instant::now();
             self.app.expire(now);
             for i in 0..self.app.screens.len() {
-                need_draw |= self.app.screens.pane(i).expire_sync(now);
+                if let Some(mut pane) = self.app.screens.try_pane(i)
+                    && pane.expire_sync(now)
+                {
+                    need_draw = true;
+                    self.cache.clear();
+                }
             }
             if tick_at.is_some_and(|t| now >= t) {
                 tick_at = None;
+                need_draw = true;
+            }
+            if background_at.or(self.cache.due()).is_some_and(|t| now >= t) {
                 need_draw = true;
             }
             if self.outbox.stalled_for() > STALL_LIMIT {
                 self.outbox.drop_connection();
                 return Leave::Gone;
             }
-            let due = last_draw.is_none_or(|t| now >= t + FRAME);
-            if need_draw && self.outbox.pending() > BACKLOG {
-                // Look again once it may have caught up.
-                tick_at = Some(now + FRAME * 4);
+            // What the user did is answered at once; the rest at the frame rate.
+            let due = typed || last_draw.is_none_or(|t| now >= t + FRAME);
+            if need_draw && !self.can_draw() {
+                if !self.acks {
+                    // Look again once it may have caught up (an ack wakes the others).
+                    tick_at = Some(now + FRAME * 4);
+                }
             } else if due && need_draw {
                 if !self.draw(now) {
                     return Leave::Gone;
                 }
                 last_draw = Some(now);
                 tick_at = self.app.next_tick(now);
+                background_at = None;
                 need_draw = false;
             }
+        }
+    }
+
+    /// May a frame be sent now (the client has taken the last one)?
+    fn can_draw(&self) -> bool {
+        if self.acks {
+            !self.in_flight
+        } else {
+            self.outbox.pending() <= BACKLOG
+        }
+    }
+
+    /// A message from the client (None: the connection ended).
+    fn on_input(&mut self, m: Option<Input>, need_draw: &mut bool) -> Next {
+        match m {
+            Some(Input::Term(ev)) => {
+                if let Some(leave) = self.on_term(ev, need_draw) {
+                    return Next::Leave(leave);
+                }
+            }
+            Some(Input::Ack) => self.in_flight = false,
+            Some(Input::Detach) => return Next::Leave(Leave::Detached),
+            Some(Input::Quit) => self.app.quit_now(),
+            Some(Input::Gone) | None => return Next::Leave(Leave::Gone),
+        }
+        Next::Go
+    }
+
+    /// Pane output arrived: the focused pane's is drawn at the frame rate, the other
+    /// shown panes' a little later (coalesced), hidden panes' not at all.
+    fn on_output(&mut self, need_draw: &mut bool, background_at: &mut Option<Instant>) {
+        self.app.screens.take_dirty();
+        match self.cache.changed(self.app) {
+            ui::Changed::Focused => *need_draw = true,
+            ui::Changed::Background => {
+                background_at.get_or_insert_with(|| Instant::now() + ui::BACKGROUND_FRAME);
+            }
+            ui::Changed::Nothing => {}
         }
     }
 
@@ -404,13 +495,21 @@ impl Client<'_> {
         self.app.screens.take_dirty();
         let size = self.terminal.backend().size;
         let area = Rect::new(0, 0, size.width, size.height);
-        if self.shared.sizer.load(Ordering::Relaxed) == self.me {
+        let layout = layout::compute(&self.app.layout_input(), area);
+        if self.shared.sizer.load(Ordering::Relaxed) != self.me {
+            self.sized = None;
+            self.app.layout = layout;
+        } else if self.sized.as_ref() != Some(&layout) {
+            // The sessions' terminals follow this client's layout; sized again only
+            // when it changes (sizing locks every pane, which readers hold while
+            // they parse).
             self.app.prepare(area);
             for c in self.app.commands.drain(..) {
                 let _ = self.shared.commands.send(c);
             }
+            self.sized = Some(self.app.layout.clone());
         } else {
-            self.app.layout = layout::compute(&self.app.layout_input(), area);
+            self.app.layout = layout;
         }
         let mut bytes = Vec::new();
         if std::mem::take(&mut self.app.bell) {
@@ -419,13 +518,19 @@ impl Client<'_> {
         // The clipboard (OSC 52) goes to this client's terminal, nowhere else.
         bytes.append(&mut self.app.terminal_out);
         let app = &*self.app;
-        if self.terminal.draw(|f| ui::draw(f, app, now)).is_err() {
+        let cache = &self.cache;
+        if self
+            .terminal
+            .draw(|f| ui::draw_cached(f, app, now, cache))
+            .is_err()
+        {
             return false;
         }
         bytes.extend(self.terminal.backend_mut().take());
         if bytes.is_empty() {
             return true;
         }
+        self.in_flight = self.acks;
         self.outbox
             .send_json(&json!({ "out": String::from_utf8_lossy(&bytes) }))
     }

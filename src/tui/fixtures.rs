@@ -98,3 +98,37 @@ pub fn plan(name: &str, sessions: &[S], gates: &[G], columns: Option<u16>) -> Pl
             .collect(),
     }
 }
+
+/// A check result's expectation from the short forms the screen tests write: `""`
+/// (none), `>= 2010` (a value, compared as written) or `8,000 ± 20%` (an amount).
+pub fn expected(text: &str) -> crate::checks::Expected {
+    use crate::checks::text::Meaning;
+    use crate::checks::{Expected, Literal, Op};
+    let number = |s: &str| -> f64 { s.replace(',', "").parse().expect("a number") };
+    if text.is_empty() {
+        return Expected::Unstated;
+    }
+    if let Some((target, tolerance)) = text.split_once(" ± ") {
+        return Expected::Near {
+            target: number(target),
+            tolerance: number(tolerance.trim_end_matches('%')),
+            percent: tolerance.ends_with('%'),
+            meaning: Meaning::Amount,
+        };
+    }
+    let (op, value) = text.split_once(' ').expect("`op value`");
+    let op = match op {
+        "=" => Op::Eq,
+        "!=" => Op::Ne,
+        "<" => Op::Lt,
+        "<=" => Op::Le,
+        ">" => Op::Gt,
+        ">=" => Op::Ge,
+        other => panic!("not a comparison: {other}"),
+    };
+    Expected::Compare {
+        op,
+        value: Literal::Number(number(value)),
+        meaning: Meaning::Value,
+    }
+}

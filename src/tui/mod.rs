@@ -4,7 +4,7 @@
 //! Everything here is a view: [`app::App`] holds one client's state (focus, zoom,
 //! mode) and turns keys into engine commands; [`ui`] draws it. The run's server
 //! drives one `App` per attached client (`server::room`): the pane emulators
-//! ([`pane::Screens`], the engine's `OutputSink`) are shared, the rest is per client.
+//! ([`screens::Screens`], the engine's `OutputSink`) are shared, the rest is per client.
 
 pub mod app;
 pub mod copy;
@@ -15,8 +15,12 @@ pub mod keymap;
 pub mod keys;
 pub mod layout;
 pub mod model;
+pub mod osc;
+pub mod palette;
 pub mod pane;
 pub mod panels;
+pub mod screens;
+pub mod scrollback;
 pub mod search;
 pub mod shorten;
 pub mod side;

@@ -34,6 +34,8 @@ pub struct SessionView {
     pub title: Option<String>,
     /// What the session said with its activity (a question, a notification).
     pub activity_message: Option<String>,
+    /// Its unmet `after` entries, as the engine last told (`session_waiting`).
+    pub waiting_for: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,12 +48,6 @@ pub struct GateView {
 pub struct CheckView {
     pub result: CheckResult,
     pub at: Instant,
-}
-
-/// What a pending session waits for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Wait {
-    pub raw: String,
 }
 
 pub struct RunView {
@@ -96,6 +92,7 @@ impl RunView {
                 excluded: only.is_some_and(|o| !o.iter().any(|n| n == &s.name)),
                 title: None,
                 activity_message: None,
+                waiting_for: Vec::new(),
             })
             .collect();
         let gates = plan
@@ -213,7 +210,14 @@ impl RunView {
                     s.activity = Some(*activity);
                 }
             }
-            Event::SessionWaiting { .. } => {}
+            Event::SessionWaiting {
+                session,
+                waiting_for,
+            } => {
+                if let Some(i) = self.session(session) {
+                    self.sessions[i].waiting_for = waiting_for.clone();
+                }
+            }
             Event::SessionTitle { session, title } => {
                 if let Some(i) = self.session(session) {
                     self.sessions[i].title = (!title.is_empty()).then(|| title.clone());
@@ -221,7 +225,9 @@ impl RunView {
             }
             Event::AgentSession { .. }
             | Event::LogTruncated { .. }
-            | Event::NotifyFailed { .. } => {}
+            | Event::NotifyFailed { .. }
+            | Event::ClientAttached { .. }
+            | Event::ClientDetached { .. } => {}
             Event::FileChanged { path } => {
                 self.files.retain(|(_, p)| p != path);
                 self.files.push_front((now, path.clone()));
@@ -335,20 +341,23 @@ impl RunView {
             .collect()
     }
 
-    /// What a pending session still waits for (its unmet `after` entries).
-    pub fn waits_for(&self, i: usize) -> Vec<Wait> {
+    /// What a pending session still waits for (its unmet `after` entries), as the
+    /// engine told: the dependency rule lives there.
+    pub fn waits_for(&self, i: usize) -> &[String] {
         let s = &self.sessions[i];
         if s.state != SessionState::Pending {
-            return Vec::new();
+            return &[];
         }
-        self.plan.sessions[i]
-            .after
-            .iter()
-            .filter(|d| !self.dep_met(d.target, d.kind))
-            .map(|d| Wait { raw: d.raw.clone() })
-            .collect()
+        &s.waiting_for
     }
 
+    /// "waits for a, b" for a pending session that waits for something.
+    pub fn waiting_text(&self, i: usize) -> Option<String> {
+        let waits = self.waits_for(i);
+        (!waits.is_empty()).then(|| format!("waits for {}", waits.join(", ")))
+    }
+
+    /// One of a gate's `after` entries is met (gates are not told why they wait).
     fn dep_met(&self, target: DepTarget, kind: DepKind) -> bool {
         match target {
             DepTarget::Session(j) => {
@@ -526,27 +535,38 @@ mod tests {
         );
     }
 
-    #[test]
-    fn waits_follow_dependency_kinds() {
-        let (mut v, t) = view(None);
-        assert_eq!(
-            v.waits_for(1),
-            vec![Wait {
-                raw: "a:started".into()
-            }]
-        );
+    fn waiting(v: &mut RunView, s: &str, on: &[&str], t: Instant) {
         v.apply(
-            &Event::SessionStarted {
-                session: "a".into(),
-                attempt: 1,
-                pid: 5,
+            &Event::SessionWaiting {
+                session: s.into(),
+                waiting_for: on.iter().map(|x| x.to_string()).collect(),
             },
             t,
         );
+    }
+
+    #[test]
+    fn waits_are_told_not_worked_out() {
+        let (mut v, t) = view(None);
+        // Nothing told yet: nothing shown, whatever the plan says.
         assert!(v.waits_for(1).is_empty());
-        assert_eq!(v.waits_for(2).len(), 2);
-        st(&mut v, "a", SessionState::Failed, t);
-        assert_eq!(v.waits_for(2), vec![Wait { raw: "g".into() }]);
+        waiting(&mut v, "b", &["a:started"], t);
+        waiting(&mut v, "c", &["a:finished", "g"], t);
+        assert_eq!(v.waits_for(1), ["a:started"]);
+        assert_eq!(v.waiting_text(2).unwrap(), "waits for a:finished, g");
+        waiting(&mut v, "c", &["g"], t);
+        assert_eq!(v.waits_for(2), ["g"]);
+        waiting(&mut v, "c", &[], t);
+        assert!(v.waits_for(2).is_empty() && v.waiting_text(2).is_none());
+        // Only a pending session waits, even if the last word was not heard.
+        st(&mut v, "b", SessionState::Running, t);
+        assert!(v.waits_for(1).is_empty());
+        waiting(&mut v, "nobody", &["a"], t);
+    }
+
+    #[test]
+    fn gates_awaiting_follow_approvals() {
+        let (mut v, t) = view(None);
         // CONDITIONAL opens a gate that allows it, once approved (manual).
         v.apply(
             &Event::GateResult {
@@ -563,7 +583,6 @@ mod tests {
             },
             t,
         );
-        assert!(v.waits_for(2).is_empty());
         assert!(v.gates_awaiting().is_empty());
         // A later FAIL needs a new approval after it passes again.
         v.apply(
@@ -581,9 +600,6 @@ mod tests {
             t,
         );
         assert_eq!(v.gates_awaiting(), vec![0]);
-        // Running sessions wait for nothing.
-        st(&mut v, "d", SessionState::Running, t);
-        assert!(v.waits_for(3).is_empty());
     }
 
     #[test]
@@ -591,7 +607,6 @@ mod tests {
         let only = vec!["d".to_string()];
         let (v, _) = view(Some(&only));
         assert!(v.sessions[1].excluded);
-        assert!(v.waits_for(3).is_empty());
         assert_eq!(v.counts(), vec![(SessionState::Pending, 1)]);
     }
 
@@ -605,7 +620,7 @@ mod tests {
                 severity: crate::checks::Severity::Error,
                 status,
                 value: crate::checks::Measured::Null,
-                expected: String::new(),
+                expected: crate::checks::Expected::Unstated,
                 message: String::new(),
                 provisional: false,
             })

@@ -1,5 +1,5 @@
 //! One terminal emulator per session (alacritty_terminal), fed on the session's reader
-//! thread through [`Screens`] (the engine's [`OutputSink`]) and drawn by the UI.
+//! thread through [`Screens`](super::screens::Screens) and drawn by the UI.
 //!
 //! Containment: the emulator keeps everything a session writes inside its grid. Titles,
 //! clipboard requests and bells become listener events that are dropped here; only
@@ -7,32 +7,33 @@
 //! queries (cursor position, device attributes, mode reports, colours, text area
 //! size) are collected and returned to the engine to write back into the PTY.
 
-use crate::session::OutputSink;
+use super::osc::OscCap;
+use super::palette;
+use super::scrollback::{Row, Scrollback};
 use alacritty_terminal::event::{Event as TermEvent, EventListener, WindowSize};
-use alacritty_terminal::grid::{Dimensions, Scroll};
+use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line, Point};
 use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{Config, Term, TermMode};
-use alacritty_terminal::vte::ansi::{Color as AColor, CursorShape, NamedColor, Processor, Rgb};
+use alacritty_terminal::vte::ansi::{CursorShape, Processor};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
-use ratatui::style::{Color, Modifier, Style};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use ratatui::style::{Modifier, Style};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 /// Lines of scrollback kept per pane (as tmux does). Older output stays searchable
 /// in the session's log (`/`), so memory stays small for long sessions.
 pub const DEFAULT_SCROLLBACK: usize = 2_000;
 
+/// Rows the emulator holds above its screen before they move to the compact
+/// [`Scrollback`] (alacritty keeps every row as 24-byte cells of the full width).
+const EMULATOR_HISTORY: usize = 128;
+
 /// Fed to the terminal when a new attempt starts: the old attempt's modes (alternate
 /// screen, scroll region, colours, mouse, keypad, bracketed paste, hidden cursor) end,
 /// its text stays above.
 const NEW_ATTEMPT: &[u8] = b"\x1b[?1049l\x1b7\x1b[r\x1b8\x1b[0m\x1b[?25h\x1b[?1l\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1006l\x1b[?2004l";
-
-/// The longest OSC string passed to the parser; the rest of an overlong one is dropped
-/// (vte buffers OSC strings without limit when built with `std`).
-const MAX_OSC: usize = 4096;
 
 /// Size of a terminal grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,81 +77,6 @@ impl EventListener for Listener {
     }
 }
 
-/// Tracks OSC strings across chunks so an unterminated one cannot grow the parser's
-/// buffer without bound.
-#[derive(Default)]
-struct OscCap {
-    state: OscState,
-}
-
-#[derive(Default, Clone, Copy, PartialEq, Eq)]
-enum OscState {
-    #[default]
-    Ground,
-    Esc,
-    Osc(usize),
-}
-
-impl OscCap {
-    /// Returns the bytes to pass on: borrowed unless something had to be dropped.
-    fn filter<'a>(&mut self, bytes: &'a [u8]) -> std::borrow::Cow<'a, [u8]> {
-        let mut out: Option<Vec<u8>> = None;
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
-            match self.state {
-                OscState::Ground => {
-                    // Fast path: skip to the next ESC.
-                    match memchr::memchr(0x1b, &bytes[i..]) {
-                        Some(p) => {
-                            if let Some(o) = out.as_mut() {
-                                o.extend_from_slice(&bytes[i..i + p + 1]);
-                            }
-                            i += p + 1;
-                            self.state = OscState::Esc;
-                            continue;
-                        }
-                        None => {
-                            if let Some(o) = out.as_mut() {
-                                o.extend_from_slice(&bytes[i..]);
-                            }
-                            break;
-                        }
-                    }
-                }
-                OscState::Esc => {
-                    self.state = match b {
-                        b']' => OscState::Osc(0),
-                        0x1b => OscState::Esc,
-                        _ => OscState::Ground,
-                    };
-                }
-                OscState::Osc(n) => match b {
-                    0x07 | 0x18 | 0x1a => self.state = OscState::Ground,
-                    0x1b => self.state = OscState::Esc,
-                    _ => {
-                        if n >= MAX_OSC {
-                            // Drop this byte.
-                            out.get_or_insert_with(|| bytes[..i].to_vec());
-                            i += 1;
-                            continue;
-                        }
-                        self.state = OscState::Osc(n + 1);
-                    }
-                },
-            }
-            if let Some(o) = out.as_mut() {
-                o.push(b);
-            }
-            i += 1;
-        }
-        match out {
-            Some(v) => std::borrow::Cow::Owned(v),
-            None => std::borrow::Cow::Borrowed(bytes),
-        }
-    }
-}
-
 /// One session's terminal.
 pub struct Pane {
     term: Term<Listener>,
@@ -158,6 +84,13 @@ pub struct Pane {
     listener: Listener,
     osc: OscCap,
     size: Size,
+    /// Rows that scrolled off the screen, compact.
+    scrollback: Scrollback,
+    /// Rows scrolled back from live (0: live).
+    offset: usize,
+    /// Rows the emulator's storage holds (screen and history), so its history never
+    /// outgrows them: alacritty grows it by 1,000 full-width rows at a time.
+    storage_rows: usize,
     /// Attempt this terminal belongs to (0: nothing started yet).
     pub attempt: u32,
 }
@@ -178,14 +111,69 @@ impl Pane {
             cols: cols.max(2),
         };
         let listener = Listener::default();
-        Pane {
-            term: Term::new(config(scrollback), &size, listener.clone()),
+        let mut pane = Pane {
+            term: Term::new(config(EMULATOR_HISTORY), &size, listener.clone()),
             parser: Processor::new(),
             listener,
             osc: OscCap::default(),
             size,
+            scrollback: Scrollback::new(scrollback),
+            offset: 0,
+            storage_rows: 0,
             attempt: 0,
+        };
+        pane.reserve_history();
+        pane
+    }
+
+    /// Make the emulator's storage exactly its screen plus [`EMULATOR_HISTORY`] rows
+    /// (alacritty allocates history 1,000 rows at a time and keeps them), leaving the
+    /// screen and cursor as they were.
+    fn reserve_history(&mut self) {
+        let rows = self.size.rows as usize;
+        let grid = self.term.grid_mut();
+        let screen: Vec<_> = (0..rows as i32).map(|l| grid[Line(l)].clone()).collect();
+        let (cursor, saved) = (grid.cursor.clone(), grid.saved_cursor.clone());
+        grid.update_history(EMULATOR_HISTORY);
+        grid.clear_history();
+        grid.scroll_up(&(Line(0)..Line(rows as i32)), EMULATOR_HISTORY);
+        grid.truncate();
+        grid.clear_history();
+        for (l, row) in screen.into_iter().enumerate() {
+            grid[Line(l as i32)] = row;
         }
+        grid.cursor = cursor;
+        grid.saved_cursor = saved;
+        self.storage_rows = rows + EMULATOR_HISTORY;
+        // The spare rows were freed; hand their pages back rather than keep them.
+        #[cfg(target_env = "gnu")]
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
+    /// Move the rows that scrolled off the screen into the compact scrollback.
+    fn take_history(&mut self) {
+        let cols = self.size.cols as usize;
+        let grid = self.term.grid_mut();
+        let history = grid.history_size();
+        if history == 0 || self.term.mode().contains(TermMode::ALT_SCREEN) {
+            return;
+        }
+        let grid = self.term.grid();
+        for l in (1..=history as i32).rev() {
+            self.scrollback.push(Row::from_grid(&grid[Line(-l)], cols));
+        }
+        self.term.grid_mut().clear_history();
+        if self.offset > 0 {
+            self.offset = (self.offset + history).min(self.scrollback.len());
+        }
+    }
+
+    /// Rows one piece of output may scroll: the emulator must hold them all until
+    /// they are taken.
+    fn piece_budget(&self) -> usize {
+        (self.storage_rows.saturating_sub(self.size.rows as usize) / 2).max(1)
     }
 
     /// A new attempt: the terminal's modes are reset, earlier attempts stay visible
@@ -197,6 +185,7 @@ impl Pane {
         if self.term.grid().cursor.point.column.0 > 0 {
             self.parser.advance(&mut self.term, b"\r\n");
         }
+        self.take_history();
         self.replies();
         self.attempt = attempt;
     }
@@ -211,16 +200,36 @@ impl Pane {
             rows: rows.max(1),
             cols: cols.max(2),
         };
-        if size != self.size {
-            self.size = size;
-            self.term.resize(size);
+        if size == self.size {
+            return;
         }
+        let (old, grew) = (self.size, size.rows > self.size.rows);
+        self.size = size;
+        self.term.resize(size);
+        if grew {
+            // The emulator filled the new rows from its (empty) history with blanks.
+            self.term.grid_mut().clear_history();
+        } else {
+            self.take_history();
+        }
+        if size.cols != old.cols {
+            self.scrollback.reflow(size.cols as usize);
+            self.offset = self.offset.min(self.scrollback.len());
+        }
+        // A width change rebuilds the emulator's storage without spare rows.
+        self.reserve_history();
     }
 
     /// Parse output; returns the replies to write back into the PTY.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
         let bytes = self.osc.filter(bytes);
-        self.parser.advance(&mut self.term, &bytes);
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            let n = piece(rest, self.size, self.piece_budget());
+            self.parser.advance(&mut self.term, &rest[..n]);
+            self.take_history();
+            rest = &rest[n..];
+        }
         self.replies()
     }
 
@@ -229,6 +238,7 @@ impl Pane {
         match self.parser.sync_timeout().sync_timeout() {
             Some(t) if t <= now => {
                 self.parser.stop_sync(&mut self.term);
+                self.take_history();
                 true
             }
             _ => false,
@@ -250,7 +260,8 @@ impl Pane {
             match e {
                 TermEvent::PtyWrite(s) => out.extend_from_slice(s.as_bytes()),
                 TermEvent::ColorRequest(index, fmt) => {
-                    let rgb = self.term.colors()[index].unwrap_or_else(|| default_rgb(index));
+                    let rgb =
+                        self.term.colors()[index].unwrap_or_else(|| palette::default_rgb(index));
                     out.extend_from_slice(fmt(rgb).as_bytes());
                 }
                 TermEvent::TextAreaSizeRequest(fmt) => {
@@ -287,7 +298,8 @@ impl Pane {
 
     /// Scroll back (positive: up into history) by lines.
     pub fn scroll(&mut self, lines: i32) {
-        self.term.scroll_display(Scroll::Delta(lines));
+        let to = (self.scroll_offset() as i64 + lines as i64).clamp(0, self.history() as i64);
+        self.offset = to as usize;
     }
 
     pub fn scroll_page(&mut self, up: bool) {
@@ -296,23 +308,45 @@ impl Pane {
     }
 
     pub fn scroll_to_bottom(&mut self) {
-        self.term.scroll_display(Scroll::Bottom);
+        self.offset = 0;
     }
 
     /// Lines scrolled back from live (0 = live).
     pub fn scroll_offset(&self) -> usize {
-        self.term.grid().display_offset()
+        self.offset.min(self.history())
     }
 
-    /// Lines of history kept.
+    /// Lines of history kept (none on the alternate screen, which has no history).
     pub fn history(&self) -> usize {
-        self.term.grid().history_size()
+        if self.alt_screen() {
+            0
+        } else {
+            self.scrollback.len()
+        }
+    }
+
+    /// What is shown on screen row `row`: a stored row, or a line of the emulator's
+    /// screen.
+    fn shown(&self, row: u16) -> Shown<'_> {
+        let at = self.history() - self.scroll_offset() + row as usize;
+        match self.scrollback.get(at).filter(|_| at < self.history()) {
+            Some(stored) => Shown::Stored(stored),
+            None => Shown::Screen(Line((at - self.history()) as i32)),
+        }
+    }
+
+    /// A stored row (tests).
+    pub fn stored_row(&self, i: usize) -> Option<&Row> {
+        self.scrollback.get(i)
     }
 
     /// The visible text of one screen row (tests, attention matching).
     pub fn row_text(&self, row: u16) -> String {
+        let line = match self.shown(row) {
+            Shown::Stored(stored) => return stored.text(),
+            Shown::Screen(line) => line,
+        };
         let grid = self.term.grid();
-        let line = Line(row as i32 - grid.display_offset() as i32);
         let mut s = String::new();
         for c in 0..self.size.cols as usize {
             let cell = &grid[Point::new(line, Column(c))];
@@ -327,9 +361,9 @@ impl Pane {
     /// Scrollback and screen as text, oldest line first, trailing blank rows left out.
     pub fn text_lines(&self) -> Vec<String> {
         let grid = self.term.grid();
-        let history = grid.history_size() as i32;
-        let mut out: Vec<String> = (-history..self.size.rows as i32)
-            .map(|l| {
+        let stored = self.scrollback.iter().take(self.history()).map(Row::text);
+        let mut out: Vec<String> = stored
+            .chain((0..self.size.rows as i32).map(|l| {
                 let row = &grid[Line(l)];
                 let mut s = String::new();
                 for c in 0..self.size.cols as usize {
@@ -339,7 +373,7 @@ impl Pane {
                     }
                 }
                 s.trim_end().to_string()
-            })
+            }))
             .collect();
         while out.last().is_some_and(|l| l.is_empty()) {
             out.pop();
@@ -361,7 +395,7 @@ impl Pane {
         if content.cursor.shape == CursorShape::Hidden {
             return None;
         }
-        let line = content.cursor.point.line.0 + content.display_offset as i32;
+        let line = content.cursor.point.line.0 + self.scroll_offset() as i32;
         if line < 0 || line >= self.size.rows as i32 {
             return None;
         }
@@ -370,126 +404,82 @@ impl Pane {
 
     /// The style a cell of the visible screen is drawn with (tests).
     pub fn cell_style(&self, row: u16, col: u16) -> (String, Style) {
-        let grid = self.term.grid();
-        let line = Line(row as i32 - grid.display_offset() as i32);
-        let cell = &grid[Point::new(line, Column(col as usize))];
+        let colors = self.term.colors();
+        let line = match self.shown(row) {
+            Shown::Stored(stored) => {
+                let (c, pen) = stored.cell(col as usize).unwrap_or_default();
+                return (c, palette::style_of(colors, pen.fg, pen.bg, pen.flags));
+            }
+            Shown::Screen(line) => line,
+        };
+        let cell = &self.term.grid()[Point::new(line, Column(col as usize))];
         (
             cell.c.to_string(),
-            self.style_of(cell.fg, cell.bg, cell.flags),
+            palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags),
         )
-    }
-
-    fn color(&self, c: AColor) -> Color {
-        match c {
-            AColor::Spec(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
-            AColor::Indexed(i) => match self.term.colors()[i as usize] {
-                Some(rgb) => Color::Rgb(rgb.r, rgb.g, rgb.b),
-                None => Color::Indexed(i),
-            },
-            AColor::Named(n) => {
-                if let Some(rgb) = self.term.colors()[n] {
-                    return Color::Rgb(rgb.r, rgb.g, rgb.b);
-                }
-                named(n)
-            }
-        }
-    }
-
-    fn style_of(&self, fg: AColor, bg: AColor, flags: Flags) -> Style {
-        let mut fg = self.color(fg);
-        let mut bg = self.color(bg);
-        let mut m = Modifier::empty();
-        if flags.contains(Flags::INVERSE) {
-            // Resolve inverse here: Reset swapped with Reset would look unchanged.
-            if fg == Color::Reset && bg == Color::Reset {
-                m |= Modifier::REVERSED;
-            } else {
-                std::mem::swap(&mut fg, &mut bg);
-                if fg == Color::Reset {
-                    fg = Color::Black;
-                }
-                if bg == Color::Reset {
-                    bg = Color::White;
-                }
-            }
-        }
-        if flags.contains(Flags::BOLD) {
-            m |= Modifier::BOLD;
-        }
-        if flags.contains(Flags::DIM) {
-            m |= Modifier::DIM;
-        }
-        if flags.contains(Flags::ITALIC) {
-            m |= Modifier::ITALIC;
-        }
-        if flags.intersects(Flags::ALL_UNDERLINES) {
-            m |= Modifier::UNDERLINED;
-        }
-        if flags.contains(Flags::STRIKEOUT) {
-            m |= Modifier::CROSSED_OUT;
-        }
-        if flags.contains(Flags::HIDDEN) {
-            m |= Modifier::HIDDEN;
-        }
-        Style::default().fg(fg).bg(bg).add_modifier(m)
     }
 
     /// Draw the visible screen into `area` of `buf` (clipped to both sizes); the
     /// cursor is drawn as a reversed cell when `show_cursor`.
     pub fn render(&self, area: Rect, buf: &mut Buffer, show_cursor: bool) {
-        let content = self.term.renderable_content();
-        let offset = content.display_offset as i32;
         let rows = (self.size.rows).min(area.height);
         let cols = (self.size.cols).min(area.width);
-        for indexed in content.display_iter {
-            let line = indexed.point.line.0 + offset;
-            if line < 0 || line >= rows as i32 {
-                continue;
-            }
-            let col = indexed.point.column.0;
-            if col >= cols as usize {
-                continue;
-            }
-            let cell = indexed.cell;
-            let x = area.x + col as u16;
-            let y = area.y + line as u16;
-            let Some(out) = buf.cell_mut((x, y)) else {
-                continue;
+        let grid = self.term.grid();
+        for line in 0..rows {
+            let y = area.y + line;
+            let screen_line = match self.shown(line) {
+                Shown::Stored(stored) => {
+                    stored.render(self.term.colors(), area.x, y, cols, buf);
+                    continue;
+                }
+                Shown::Screen(l) => l,
             };
-            if cell
-                .flags
-                .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
-            {
-                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
-                    out.reset();
-                    out.set_style(self.style_of(cell.fg, cell.bg, Flags::empty()));
-                } else {
-                    // Covered by the wide character to its left (ratatui skips it).
-                    out.reset();
+            for col in 0..cols as usize {
+                let cell = &grid[screen_line][Column(col)];
+                let x = area.x + col as u16;
+                let Some(out) = buf.cell_mut((x, y)) else {
+                    continue;
+                };
+                if cell
+                    .flags
+                    .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+                {
+                    if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+                        out.reset();
+                        out.set_style(palette::style_of(
+                            self.term.colors(),
+                            cell.fg,
+                            cell.bg,
+                            Flags::empty(),
+                        ));
+                    } else {
+                        // Covered by the wide character to its left (ratatui skips it).
+                        out.reset();
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let style = self.style_of(cell.fg, cell.bg, cell.flags);
-            let wide = cell.flags.contains(Flags::WIDE_CHAR);
-            if wide && col + 1 >= cols as usize {
-                // A wide character cut by the pane's edge.
-                out.reset();
+                let style = palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags);
+                let wide = cell.flags.contains(Flags::WIDE_CHAR);
+                if wide && col + 1 >= cols as usize {
+                    // A wide character cut by the pane's edge.
+                    out.reset();
+                    out.set_style(style);
+                    continue;
+                }
+                let c = sanitize(cell.c);
+                match cell.zerowidth() {
+                    Some(zw) => {
+                        let mut s = String::with_capacity(8);
+                        s.push(c);
+                        s.extend(zw.iter().copied().filter(|z| !z.is_control()));
+                        out.set_symbol(&s);
+                    }
+                    None => {
+                        out.set_char(c);
+                    }
+                }
                 out.set_style(style);
-                continue;
             }
-            let c = sanitize(cell.c);
-            match cell.zerowidth() {
-                Some(zw) => {
-                    let mut s = String::with_capacity(8);
-                    s.push(c);
-                    s.extend(zw.iter().copied().filter(|z| !z.is_control()));
-                    out.set_symbol(&s);
-                }
-                None => {
-                    out.set_char(c);
-                }
-            }
-            out.set_style(style);
         }
         if show_cursor
             && let Some((r, c)) = self.cursor()
@@ -503,156 +493,74 @@ impl Pane {
     }
 }
 
+/// Where a row of the pane comes from.
+enum Shown<'a> {
+    Stored(&'a Row),
+    Screen(Line),
+}
+
+/// The length of the next piece of `bytes` to parse: one that can scroll at most
+/// about `budget` rows (newlines, long lines wrapping, and escape sequences that
+/// scroll: SU, DL, ED, REP, IND, NEL, RIS count a screenful), so the emulator holds
+/// every row it scrolls off until they are taken. Colours (SGR) and other sequences
+/// scroll nothing and cost nothing.
+fn piece(bytes: &[u8], size: Size, budget: usize) -> usize {
+    let (rows, cols) = (size.rows as usize, size.cols as usize);
+    let (mut cost, mut run) = (0usize, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' | 0x0b | 0x0c => {
+                cost += 1;
+                run = 0;
+            }
+            0x1b => {
+                if scrolls(&bytes[i + 1..]) {
+                    cost += rows.min(budget);
+                }
+            }
+            _ => {
+                run += 1;
+                if run >= cols {
+                    cost += 1;
+                    run = 0;
+                }
+            }
+        }
+        if cost >= budget {
+            return i + 1;
+        }
+    }
+    bytes.len()
+}
+
+/// The escape sequence after an ESC may scroll (or is cut off, so it might).
+fn scrolls(after: &[u8]) -> bool {
+    match after.first() {
+        None => true,
+        Some(b'D' | b'E' | b'c') => true,
+        Some(b'[') => {
+            let end = after[1..]
+                .iter()
+                .take(64)
+                .position(|b| (0x40..=0x7e).contains(b));
+            match end {
+                Some(e) => matches!(after[1 + e], b'S' | b'M' | b'J' | b'b'),
+                None => true,
+            }
+        }
+        _ => false,
+    }
+}
+
 /// Never let a control character reach the real terminal through a cell.
 fn sanitize(c: char) -> char {
     if c.is_control() { ' ' } else { c }
 }
 
-fn named(n: NamedColor) -> Color {
-    use NamedColor as N;
-    match n {
-        N::Black | N::DimBlack => Color::Black,
-        N::Red | N::DimRed => Color::Red,
-        N::Green | N::DimGreen => Color::Green,
-        N::Yellow | N::DimYellow => Color::Yellow,
-        N::Blue | N::DimBlue => Color::Blue,
-        N::Magenta | N::DimMagenta => Color::Magenta,
-        N::Cyan | N::DimCyan => Color::Cyan,
-        N::White | N::DimWhite => Color::Gray,
-        N::BrightBlack => Color::DarkGray,
-        N::BrightRed => Color::LightRed,
-        N::BrightGreen => Color::LightGreen,
-        N::BrightYellow => Color::LightYellow,
-        N::BrightBlue => Color::LightBlue,
-        N::BrightMagenta => Color::LightMagenta,
-        N::BrightCyan => Color::LightCyan,
-        N::BrightWhite => Color::White,
-        N::Foreground | N::Background | N::Cursor | N::BrightForeground | N::DimForeground => {
-            Color::Reset
-        }
-    }
-}
-
-/// The colour reported for an OSC 4/10/11/12 query the session did not set itself.
-fn default_rgb(index: usize) -> Rgb {
-    const BASE: [(u8, u8, u8); 16] = [
-        (0x00, 0x00, 0x00),
-        (0xcd, 0x00, 0x00),
-        (0x00, 0xcd, 0x00),
-        (0xcd, 0xcd, 0x00),
-        (0x00, 0x00, 0xee),
-        (0xcd, 0x00, 0xcd),
-        (0x00, 0xcd, 0xcd),
-        (0xe5, 0xe5, 0xe5),
-        (0x7f, 0x7f, 0x7f),
-        (0xff, 0x00, 0x00),
-        (0x00, 0xff, 0x00),
-        (0xff, 0xff, 0x00),
-        (0x5c, 0x5c, 0xff),
-        (0xff, 0x00, 0xff),
-        (0x00, 0xff, 0xff),
-        (0xff, 0xff, 0xff),
-    ];
-    let (r, g, b) = match index {
-        0..=15 => BASE[index],
-        16..=231 => {
-            let i = index - 16;
-            let v = |x: usize| if x == 0 { 0 } else { (x * 40 + 55) as u8 };
-            (v(i / 36), v((i / 6) % 6), v(i % 6))
-        }
-        232..=255 => {
-            let g = (8 + (index - 232) * 10) as u8;
-            (g, g, g)
-        }
-        257 => (0x00, 0x00, 0x00), // background
-        _ => (0xe5, 0xe5, 0xe5),   // foreground, cursor, others
-    };
-    Rgb { r, g, b }
-}
-
-/// The emulators of every session, shared by the reader threads (through the
-/// [`OutputSink`] impl) and the UI. One mutex per pane: a flooding session never
-/// holds up another one.
-pub struct Screens {
-    panes: Vec<Mutex<Pane>>,
-    dirty: AtomicBool,
-    wake: Mutex<Option<Box<dyn Fn() + Send>>>,
-}
-
-impl Screens {
-    /// `sizes[i]` is the initial (rows, cols) of session i.
-    pub fn new(sizes: &[(u16, u16)], scrollback: usize) -> Arc<Screens> {
-        Arc::new(Screens {
-            panes: sizes
-                .iter()
-                .map(|&(r, c)| Mutex::new(Pane::new(r, c, scrollback)))
-                .collect(),
-            dirty: AtomicBool::new(true),
-            wake: Mutex::new(None),
-        })
-    }
-
-    /// Called (on a reader thread) when the screen goes from clean to dirty.
-    pub fn set_waker(&self, f: Box<dyn Fn() + Send>) {
-        if let Ok(mut w) = self.wake.lock() {
-            *w = Some(f);
-        }
-    }
-
-    pub fn len(&self) -> usize {
-        self.panes.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.panes.is_empty()
-    }
-
-    /// Lock one pane (a poisoned lock is recovered: a pane is plain data).
-    pub fn pane(&self, i: usize) -> MutexGuard<'_, Pane> {
-        self.panes[i].lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Mark the screen changed and wake the UI once.
-    pub fn mark_dirty(&self) {
-        if !self.dirty.swap(true, Ordering::AcqRel)
-            && let Ok(w) = self.wake.lock()
-            && let Some(f) = w.as_ref()
-        {
-            f()
-        }
-    }
-
-    pub fn is_dirty(&self) -> bool {
-        self.dirty.load(Ordering::Acquire)
-    }
-
-    /// Take the dirty flag (the UI is about to draw).
-    pub fn take_dirty(&self) -> bool {
-        self.dirty.swap(false, Ordering::AcqRel)
-    }
-}
-
-impl OutputSink for Screens {
-    fn started(&self, session: usize, attempt: u32) {
-        if session < self.panes.len() {
-            self.pane(session).new_attempt(attempt);
-            self.mark_dirty();
-        }
-    }
-
-    fn output(&self, session: usize, bytes: &[u8]) -> Vec<u8> {
-        if session >= self.panes.len() {
-            return Vec::new();
-        }
-        let replies = self.pane(session).feed(bytes);
-        self.mark_dirty();
-        replies
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ratatui::style::Color;
 
     fn pane(rows: u16, cols: u16) -> Pane {
         Pane::new(rows, cols, 100)
@@ -766,26 +674,6 @@ mod tests {
     }
 
     #[test]
-    fn unterminated_osc_is_capped() {
-        let mut p = pane(2, 10);
-        let mut cap = OscCap::default();
-        let junk = vec![b'x'; 100_000];
-        let mut passed = 0;
-        passed += cap.filter(b"\x1b]0;").len();
-        for _ in 0..10 {
-            passed += cap.filter(&junk).len();
-        }
-        assert!(passed < MAX_OSC + 10, "{passed}");
-        // The pane survives a flood too and recovers after the terminator.
-        p.feed(b"\x1b]0;");
-        for _ in 0..10 {
-            p.feed(&junk);
-        }
-        p.feed(b"\x07after");
-        assert_eq!(p.row_text(0), "after");
-    }
-
-    #[test]
     fn scrollback_is_capped_and_scrollable() {
         let mut p = Pane::new(3, 10, 50);
         for i in 0..200 {
@@ -829,29 +717,5 @@ mod tests {
         assert!(p.sync_deadline().is_some());
         assert!(p.expire_sync(Instant::now() + std::time::Duration::from_secs(1)));
         assert_eq!(p.row_text(0), "partialmore");
-    }
-
-    #[test]
-    fn sink_keeps_earlier_attempts_and_marks_dirty() {
-        let s = Screens::new(&[(3, 10), (3, 10)], 100);
-        assert!(s.take_dirty());
-        let woke = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-        let w2 = woke.clone();
-        s.set_waker(Box::new(move || {
-            w2.fetch_add(1, Ordering::SeqCst);
-        }));
-        s.output(1, b"abc");
-        s.output(1, b"def");
-        assert_eq!(woke.load(Ordering::SeqCst), 1);
-        assert_eq!(s.pane(1).row_text(0), "abcdef");
-        assert!(s.take_dirty());
-        s.output(1, b"\x1b[?1049h\x1b[?1hfull screen");
-        s.started(1, 2);
-        // The earlier attempt stays; its modes do not.
-        assert_eq!(s.pane(1).row_text(0), "abcdef");
-        assert!(!s.pane(1).alt_screen() && !s.pane(1).app_cursor());
-        assert_eq!(s.pane(1).cursor(), Some((1, 0)));
-        assert_eq!(s.pane(1).attempt, 2);
-        assert!(s.output(5, b"x").is_empty());
     }
 }

@@ -7,7 +7,7 @@ use super::keymap::Action;
 use super::model::fmt_duration;
 use super::shorten;
 use super::ui::{state_color, state_mark};
-use crate::checks::{CheckResult, CheckStatus, Measured, Severity};
+use crate::checks::{CheckResult, CheckStatus, Severity};
 use crate::gates::Verdict;
 use crossterm::event::{KeyCode, KeyEvent};
 use ratatui::buffer::Buffer;
@@ -56,12 +56,7 @@ pub fn check_mark(
 }
 
 fn value_text(r: &CheckResult) -> String {
-    use crate::checks::text::{Meaning, number_as};
-    match &r.value {
-        Measured::Number(x) => number_as(*x, Meaning::of_check(&r.check)),
-        Measured::Text(t) => t.clone(),
-        Measured::Null => "—".into(),
-    }
+    crate::checks::text::measured(r).unwrap_or_else(|| "—".into())
 }
 
 fn verdict_style(v: Option<Verdict>) -> Style {
@@ -105,9 +100,8 @@ impl App {
                 if v.needs_input(i) {
                     t.push_str(" · needs input");
                 }
-                let waits: Vec<String> = v.waits_for(i).into_iter().map(|w| w.raw).collect();
-                if !waits.is_empty() {
-                    t.push_str(&format!(" ← {}", waits.join(", ")));
+                if let Some(waits) = v.waiting_text(i) {
+                    t.push_str(&format!(" · {waits}"));
                 }
                 let st = Style::default().fg(state_color(s.state));
                 (state_mark(s.state).into(), st, t)
@@ -132,7 +126,7 @@ impl App {
                 let mut t = format!("{}: {}", r.source, r.check);
                 if r.status == CheckStatus::Error {
                     t.push_str(&format!(" — {}", r.message));
-                } else if !r.expected.is_empty() {
+                } else if !r.expected.is_unstated() {
                     t.push_str(&format!(" — {} (expected {})", value_text(r), r.expected));
                 }
                 if r.provisional && r.status != CheckStatus::Pass {
@@ -314,8 +308,8 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
                 ));
             }
             out.push(field("value", value_text(r)));
-            if !r.expected.is_empty() {
-                out.push(field("expected", r.expected.clone()));
+            if !r.expected.is_unstated() {
+                out.push(field("expected", r.expected.to_string()));
             }
             if !r.message.is_empty() {
                 out.push(field("reason", String::new()));
@@ -364,7 +358,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
             for k in checks {
                 let r = &v.checks[k].result;
                 let (mark, color) = check_mark(r.status, r.severity, r.provisional);
-                let detail = if r.status == CheckStatus::Error || r.expected.is_empty() {
+                let detail = if r.status == CheckStatus::Error || r.expected.is_unstated() {
                     r.message.clone()
                 } else {
                     format!("{} (expected {})", value_text(r), r.expected)
@@ -398,7 +392,7 @@ pub fn detail_lines(app: &App, row: Row, now: Instant) -> (String, Vec<Line<'sta
             }
             let after: Vec<&str> = spec.after.iter().map(|d| d.raw.as_str()).collect();
             out.push(field("after", after.join(", ")));
-            let waits: Vec<String> = v.waits_for(i).into_iter().map(|w| w.raw).collect();
+            let waits = v.waits_for(i);
             if !waits.is_empty() {
                 out.push(field("waits for", waits.join(", ")));
             }

@@ -153,8 +153,10 @@ pub fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> 
         };
         spans.push(Span::styled(spec.name.clone(), name_style));
         spans.push(Span::raw(" "));
+        // A pending session says what it waits for instead (the mark says pending).
+        let waits = v.waiting_text(i);
         spans.push(Span::styled(
-            s.state.as_str(),
+            waits.unwrap_or_else(|| s.state.as_str().into()),
             Style::default().fg(state_color(s.state)),
         ));
         match s.state {
@@ -195,18 +197,6 @@ pub fn session_lines(app: &App, width: u16, now: Instant) -> Vec<Line<'static>> 
                 Style::default()
                     .fg(Color::Yellow)
                     .add_modifier(Modifier::DIM),
-            ));
-        }
-        let waits = v.waits_for(i);
-        if !waits.is_empty() {
-            let text = waits
-                .iter()
-                .map(|w| w.raw.as_str())
-                .collect::<Vec<_>>()
-                .join(", ");
-            spans.push(Span::styled(
-                format!(" ← {text}"),
-                Style::default().fg(Color::DarkGray),
             ));
         }
         let used: usize = spans.iter().map(|s| s.width()).sum();
@@ -292,20 +282,6 @@ pub fn gate_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// The first number in an `expected` text (`2,000,000 ± 5%` → 2000000).
-fn expected_number(expected: &str) -> Option<f64> {
-    let cleaned: String = expected.chars().filter(|c| *c != ',').collect();
-    let start = cleaned.find(|c: char| c.is_ascii_digit() || c == '-')?;
-    let rest = &cleaned[start..];
-    let end = rest
-        .char_indices()
-        .skip(1)
-        .find(|(_, c)| !(c.is_ascii_digit() || *c == '.'))
-        .map(|(i, _)| i)
-        .unwrap_or(rest.len());
-    rest[..end].parse().ok()
-}
-
 pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     let v = &app.view;
     let mut out = Vec::new();
@@ -351,7 +327,7 @@ pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
         ]));
         // Second line: bar + measured vs expected (or the error message).
         let detail_w = (width as usize).saturating_sub(3);
-        if r.expected.is_empty() && r.status != CheckStatus::Error {
+        if r.expected.is_unstated() && r.status != CheckStatus::Error {
             // `exists` and the like: the mark says it all.
             if r.status == CheckStatus::Fail && !r.message.is_empty() {
                 out.push(Line::from(Span::styled(
@@ -372,16 +348,10 @@ pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             Measured::Number(x) => Some(*x),
             _ => None,
         };
-        let shown = match &r.value {
-            Measured::Number(x) => {
-                crate::checks::text::number_as(*x, crate::checks::text::Meaning::of_check(&r.check))
-            }
-            Measured::Text(t) => t.clone(),
-            Measured::Null => "—".into(),
-        };
+        let shown = crate::checks::text::measured(r).unwrap_or_else(|| "—".into());
         let mut spans = vec![Span::raw("   ")];
         let bar_w = 10usize;
-        if let (Some(x), Some(t)) = (value, expected_number(&r.expected))
+        if let (Some(x), Some(t)) = (value, r.expected.number())
             && t > 0.0
             && x >= 0.0
         {
@@ -394,7 +364,7 @@ pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
             ));
             spans.push(Span::raw(" "));
         }
-        let text = if r.expected.is_empty() {
+        let text = if r.expected.is_unstated() {
             shown
         } else {
             format!("{shown} (expected {})", r.expected)
@@ -430,17 +400,4 @@ pub fn file_lines(app: &App, now: Instant, width: u16) -> Vec<Line<'static>> {
             ])
         })
         .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn expected_numbers() {
-        assert_eq!(expected_number("2,000,000 ± 5%"), Some(2_000_000.0));
-        assert_eq!(expected_number(">= 0.5"), Some(0.5));
-        assert_eq!(expected_number("between 2,500 and 3,500"), Some(2500.0));
-        assert_eq!(expected_number("at least one file"), None);
-    }
 }

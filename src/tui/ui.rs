@@ -6,6 +6,7 @@ use super::app::{App, Mode};
 use super::keymap::{HELP_MODES, help_rows};
 use super::layout::{Layout, MIN_HEIGHT, MIN_WIDTH, PaneRect};
 use super::model::{fmt_clock, fmt_duration};
+use super::pane::Pane;
 use super::{copy, panels, shorten, side};
 use crate::engine::{Activity, SessionState};
 use ratatui::Frame;
@@ -14,7 +15,200 @@ use ratatui::layout::{Alignment, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget, Wrap};
-use std::time::Instant;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::MutexGuard;
+use std::time::{Duration, Instant};
+
+/// An unfocused pane's new output is drawn at most this often (the focused pane's at
+/// the frame rate): a flood in a pane one is not looking at costs little.
+pub const BACKGROUND_FRAME: Duration = Duration::from_millis(200);
+
+/// The panes' screens as one client last drew them. A pane whose screen has not
+/// changed, or an unfocused one drawn less than [`BACKGROUND_FRAME`] ago, is copied
+/// from here instead of rendered from its emulator again.
+#[derive(Default)]
+pub struct PaneCache {
+    drawn: RefCell<HashMap<usize, Drawn>>,
+    /// When a pane copied from here although it had changed must be drawn afresh.
+    due: RefCell<Option<Instant>>,
+}
+
+/// A pane busy being fed when a frame is drawn is looked at again this soon.
+const BUSY_RETRY: Duration = Duration::from_millis(20);
+
+/// What a pane's border says of its terminal.
+#[derive(Clone, Copy)]
+struct Facts {
+    offset: usize,
+    history: usize,
+    attempt: u32,
+}
+
+impl Facts {
+    fn of(pane: &Pane) -> Facts {
+        Facts {
+            offset: pane.scroll_offset(),
+            history: pane.history(),
+            attempt: pane.attempt,
+        }
+    }
+}
+
+/// One pane's screen as drawn.
+struct Drawn {
+    /// What the cells depend on besides the screen: area, grid size, scroll offset,
+    /// cursor.
+    key: (Rect, super::pane::Size, usize, bool),
+    facts: Facts,
+    /// The pane's change count when drawn.
+    changes: u64,
+    at: Instant,
+    cells: Vec<ratatui::buffer::Cell>,
+}
+
+/// Which drawn panes have changed since they were drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changed {
+    Nothing,
+    /// Only unfocused panes: drawing them can wait for [`BACKGROUND_FRAME`].
+    Background,
+    Focused,
+}
+
+impl PaneCache {
+    /// Forget every pane (the next frame renders them all).
+    pub fn clear(&self) {
+        self.drawn.borrow_mut().clear();
+    }
+
+    /// When a frame is due to show changes the last one left out.
+    pub fn due(&self) -> Option<Instant> {
+        *self.due.borrow()
+    }
+
+    /// Which of the panes drawn last have changed since.
+    pub fn changed(&self, app: &App) -> Changed {
+        let mut out = Changed::Nothing;
+        for (&i, d) in self.drawn.borrow().iter() {
+            if app.screens.changes(i) != d.changes {
+                if i == app.focus {
+                    return Changed::Focused;
+                }
+                out = Changed::Background;
+            }
+        }
+        out
+    }
+
+    /// The border's facts of pane `i` as last drawn into `area`.
+    fn facts(&self, i: usize, area: Rect) -> Option<Facts> {
+        let drawn = self.drawn.borrow();
+        drawn.get(&i).filter(|d| d.key.0 == area).map(|d| d.facts)
+    }
+
+    fn later(&self, at: Instant) {
+        let mut due = self.due.borrow_mut();
+        *due = Some(due.map_or(at, |t| t.min(at)));
+    }
+
+    /// Draw pane `i`'s screen into `area`: copied when it may be, else rendered.
+    /// `pane`: None when a reader is feeding it (it was drawn into this area before).
+    #[allow(clippy::too_many_arguments)]
+    fn render(
+        &self,
+        app: &App,
+        i: usize,
+        area: Rect,
+        buf: &mut Buffer,
+        cursor: bool,
+        now: Instant,
+        pane: Option<MutexGuard<'_, Pane>>,
+    ) {
+        let changes = app.screens.changes(i);
+        let mut drawn = self.drawn.borrow_mut();
+        let clipped = area.intersection(buf.area);
+        let copy = |d: &Drawn, buf: &mut Buffer| {
+            let w = clipped.width as usize;
+            if w == 0 || d.cells.len() < w * clipped.height as usize {
+                return;
+            }
+            for (row, y) in (clipped.top()..clipped.bottom()).enumerate() {
+                let start = buf.index_of(clipped.x, y);
+                buf.content[start..start + w].clone_from_slice(&d.cells[row * w..(row + 1) * w]);
+            }
+        };
+        let Some(pane) = pane else {
+            if let Some(d) = drawn.get(&i) {
+                copy(d, buf);
+                if d.changes != changes {
+                    drop(drawn);
+                    self.later(now + BUSY_RETRY);
+                }
+            }
+            return;
+        };
+        let key = (area, pane.size(), pane.scroll_offset(), cursor);
+        if let Some(d) = drawn.get(&i).filter(|d| d.key == key) {
+            let fresh = d.changes == changes;
+            let wait = i != app.focus && now < d.at + BACKGROUND_FRAME;
+            if fresh || wait {
+                copy(d, buf);
+                if !fresh {
+                    let at = d.at + BACKGROUND_FRAME;
+                    drop(drawn);
+                    self.later(at);
+                }
+                return;
+            }
+        }
+        pane.render(clipped, buf, cursor);
+        let mut cells = Vec::with_capacity(clipped.area() as usize);
+        for y in clipped.top()..clipped.bottom() {
+            let start = buf.index_of(clipped.x, y);
+            cells.extend_from_slice(&buf.content[start..start + clipped.width as usize]);
+        }
+        drawn.insert(
+            i,
+            Drawn {
+                key,
+                facts: Facts::of(&pane),
+                changes,
+                at: now,
+                cells,
+            },
+        );
+    }
+}
+
+/// Pane `i` for drawing, and its border's facts. Without a cache, or focused, it is
+/// waited for; otherwise a pane that a reader is feeding right now is not (None: its
+/// last drawing is used), so a flood elsewhere never holds up a frame.
+fn lock_pane<'a>(
+    app: &'a App,
+    i: usize,
+    area: Rect,
+    cache: Option<&PaneCache>,
+) -> (Option<MutexGuard<'a, Pane>>, Facts) {
+    if let Some(cache) = cache
+        && i != app.focus
+    {
+        match app.screens.try_pane(i) {
+            Some(pane) => {
+                let facts = Facts::of(&pane);
+                return (Some(pane), facts);
+            }
+            None => {
+                if let Some(facts) = cache.facts(i, area) {
+                    return (None, facts);
+                }
+            }
+        }
+    }
+    let pane = app.screens.pane(i);
+    let facts = Facts::of(&pane);
+    (Some(pane), facts)
+}
 
 pub fn state_color(s: SessionState) -> Color {
     match s {
@@ -51,8 +245,32 @@ pub fn draw(f: &mut Frame, app: &App, now: Instant) {
     render(app, &app.layout, area, buf, now);
 }
 
+/// [`draw`], with the panes' screens copied from `cache` where they may be.
+pub fn draw_cached(f: &mut Frame, app: &App, now: Instant, cache: &PaneCache) {
+    let area = f.area();
+    let buf = f.buffer_mut();
+    *cache.due.borrow_mut() = None;
+    // Panes no longer shown are forgotten.
+    cache
+        .drawn
+        .borrow_mut()
+        .retain(|i, _| app.layout.panes.iter().any(|p| p.session == *i));
+    render_with(app, &app.layout, area, buf, now, Some(cache));
+}
+
 /// Draw everything into `buf` (which covers `area`).
 pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant) {
+    render_with(app, l, area, buf, now, None);
+}
+
+fn render_with(
+    app: &App,
+    l: &Layout,
+    area: Rect,
+    buf: &mut Buffer,
+    now: Instant,
+    cache: Option<&PaneCache>,
+) {
     if l.too_small {
         let msg = format!(
             "terminal too small: {}x{} (need {MIN_WIDTH}x{MIN_HEIGHT})",
@@ -72,7 +290,7 @@ pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant)
         panels::render(app, full, buf, now);
     }
     for p in &l.panes {
-        draw_pane(app, p, buf, now);
+        draw_pane(app, p, buf, now, cache);
     }
     if let Some(r) = l.hidden_line {
         draw_hidden(app, &l.hidden, r, buf);
@@ -185,7 +403,7 @@ fn pane_title(app: &App, i: usize, now: Instant, width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
-fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
+fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Option<&PaneCache>) {
     let i = p.session;
     let v = &app.view;
     let focused = i == app.focus;
@@ -209,7 +427,7 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
     if focused && app.mode == Mode::Input {
         border = border.fg(Color::LightYellow);
     }
-    let pane = app.screens.pane(i);
+    let (pane, facts) = lock_pane(app, i, p.inner, cache);
     let mut bottom: Vec<Span> = Vec::new();
     let s = &v.sessions[i];
     if s.ended_at.is_some() && s.attempt > 0 {
@@ -234,10 +452,10 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
             Style::default().fg(Color::Yellow),
         ));
     }
-    let off = pane.scroll_offset();
+    let off = facts.offset;
     if off > 0 {
         bottom.push(Span::styled(
-            format!(" scrolled back {off}/{} · Esc: live ", pane.history()),
+            format!(" scrolled back {off}/{} · Esc: live ", facts.history),
             Style::default().fg(Color::Black).bg(Color::Yellow),
         ));
     }
@@ -279,20 +497,11 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
         x.render(p.inner, buf);
         return;
     }
-    if s.attempt == 0 && pane.attempt == 0 {
+    if s.attempt == 0 && facts.attempt == 0 {
         // Nothing ran yet: say why.
-        let waits = v.waits_for(i);
-        let text = match s.state {
-            SessionState::Pending if !waits.is_empty() => format!(
-                "pending — waits for {}",
-                waits
-                    .iter()
-                    .map(|w| w.raw.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            SessionState::Pending => "pending".to_string(),
-            st => st.as_str().to_string(),
+        let text = match v.waiting_text(i) {
+            Some(waits) => format!("pending — {waits}"),
+            None => s.state.as_str().to_string(),
         };
         let y = p.inner.y + p.inner.height / 2;
         if p.inner.height > 0 {
@@ -307,7 +516,12 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant) {
         }
         return;
     }
-    pane.render(p.inner, buf, focused && s.state == SessionState::Running);
+    let cursor = focused && s.state == SessionState::Running;
+    match (cache, pane) {
+        (Some(cache), pane) => cache.render(app, i, p.inner, buf, cursor, now, pane),
+        (None, Some(pane)) => pane.render(p.inner, buf, cursor),
+        (None, None) => {}
+    }
     if let Some(d) = app.drag.filter(|d| d.session == i) {
         copy::render_drag(&d, p.inner, buf);
     }
@@ -324,8 +538,11 @@ fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
         let s = &app.view.sessions[i];
         let spec = &app.view.plan.sessions[i];
         let needs = app.view.needs_input(i);
+        let waits = app.view.waiting_text(i);
         let what = if needs {
             "▲ needs input"
+        } else if let Some(w) = &waits {
+            w.as_str()
         } else {
             match s.activity {
                 Some(a) if s.state == SessionState::Running => a.as_str(),

@@ -30,6 +30,16 @@ pub fn available() -> bool {
     ok
 }
 
+/// A process whose command line contains `marker` is alive (a session that outlived
+/// its run).
+pub fn alive_with(marker: &str) -> bool {
+    Command::new("pgrep")
+        .args(["-f", marker])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false)
+}
+
 impl Tmux {
     /// Run `cmd` (a shell command) in `cwd` with `env` added, in a 160x45 window.
     pub fn start(cmd: &str, cwd: &Path, env: &[(&str, &Path)]) -> Tmux {

@@ -1,7 +1,6 @@
 //! `flightdeck check`: every dataset, probe and gate check once, now.
 
-use super::eval::Checker;
-use super::{CheckResult, CheckStatus, Measured, Severity, text};
+use crate::checks::{CheckResult, CheckStatus, Checker, Severity, text};
 use crate::gates::{Verdict, verdict};
 use crate::plan::Plan;
 use serde::Serialize;
@@ -77,11 +76,7 @@ fn status_str(s: CheckStatus) -> &'static str {
 }
 
 fn value_str(r: &CheckResult) -> String {
-    match &r.value {
-        Measured::Number(n) => text::number_as(*n, text::Meaning::of_check(&r.check)),
-        Measured::Text(s) => s.clone(),
-        Measured::Null => "-".into(),
-    }
+    text::measured(r).unwrap_or_else(|| "-".into())
 }
 
 /// The JSON of `flightdeck check --format json`: fields in the order of `report.json`.
@@ -136,7 +131,7 @@ pub fn table(checks: &[CheckResult], gates: &[GateReport]) -> String {
                 cut(&c.check, 72),
                 status,
                 value_str(c),
-                cut(&c.expected, 48),
+                cut(&c.expected.to_string(), 48),
             ]
         })
         .collect();
