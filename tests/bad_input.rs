@@ -3,57 +3,25 @@
 //! compressed data — through the checker and through the real binary.
 
 use flightdeck::checks::{CheckResult, CheckStatus, Checker};
-use flightdeck::plan::{CheckSpec, DatasetSpec, Format, Plan, UiConfig};
-use std::collections::BTreeMap;
+use flightdeck::plan::{DatasetSpec, Plan};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+#[path = "common/checker.rs"]
+mod checker;
+
+use checker::{ds, write};
+
+/// A plan of these datasets only.
+fn plan(root: &Path, datasets: Vec<DatasetSpec>) -> Arc<Plan> {
+    checker::plan(root, datasets, vec![], vec![])
+}
+
 fn bin() -> &'static str {
     env!("CARGO_BIN_EXE_flightdeck")
-}
-
-fn ds(name: &str, path: &str, checks: &[&str]) -> DatasetSpec {
-    DatasetSpec {
-        name: name.into(),
-        path: path.into(),
-        format: Format::from_path(path),
-        owner: None,
-        checks: checks
-            .iter()
-            .map(|t| CheckSpec {
-                text: t.to_string(),
-                check: flightdeck::checks::parse(t).unwrap(),
-            })
-            .collect(),
-    }
-}
-
-fn plan(root: &Path, datasets: Vec<DatasetSpec>) -> Arc<Plan> {
-    Arc::new(Plan {
-        file: root.join("plan.toml"),
-        name: "test".into(),
-        root: root.to_path_buf(),
-        records: root.join(".flightdeck/runs"),
-        max_parallel: None,
-        shell: vec!["sh".into()],
-        vars: BTreeMap::new(),
-        ui: UiConfig::default(),
-        log_limit: 1 << 30,
-        notify: None,
-        sessions: vec![],
-        datasets,
-        probes: vec![],
-        gates: vec![],
-    })
-}
-
-fn write(root: &Path, rel: &str, data: impl AsRef<[u8]>) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::write(&p, data).unwrap();
-    p
 }
 
 fn mkfifo(path: &Path) {

@@ -2,35 +2,18 @@
 //! the file cache, bad data, probes, `flightdeck check`, and the watcher.
 
 use flightdeck::check_command::check_command;
-use flightdeck::checks::{CheckResult, CheckStatus, Checker, Measured, parse};
+use flightdeck::checks::{CheckResult, CheckStatus, Checker, Measured};
 use flightdeck::gates::{Verdict, verdict};
-use flightdeck::plan::{
-    Approval, CheckSpec, DatasetSpec, Format, GateSpec, Plan, ProbeSpec, UiConfig,
-};
+use flightdeck::plan::{Approval, GateSpec, ProbeSpec};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn specs(checks: &[&str]) -> Vec<CheckSpec> {
-    checks
-        .iter()
-        .map(|t| CheckSpec {
-            text: t.to_string(),
-            check: parse(t).unwrap_or_else(|e| panic!("{t}: {e}")),
-        })
-        .collect()
-}
+#[path = "common/checker.rs"]
+mod checker;
 
-fn ds(name: &str, path: &str, checks: &[&str]) -> DatasetSpec {
-    DatasetSpec {
-        name: name.into(),
-        path: path.into(),
-        format: Format::from_path(path),
-        owner: None,
-        checks: specs(checks),
-    }
-}
+use checker::{ds, plan, specs, write};
 
 fn gate(name: &str, datasets: Vec<usize>, probes: Vec<usize>, checks: &[&str]) -> GateSpec {
     GateSpec {
@@ -42,37 +25,6 @@ fn gate(name: &str, datasets: Vec<usize>, probes: Vec<usize>, checks: &[&str]) -
         approval: Approval::Auto,
         allow_conditional: false,
     }
-}
-
-fn plan(
-    root: &Path,
-    datasets: Vec<DatasetSpec>,
-    probes: Vec<ProbeSpec>,
-    gates: Vec<GateSpec>,
-) -> Arc<Plan> {
-    Arc::new(Plan {
-        file: root.join("plan.toml"),
-        name: "test".into(),
-        root: root.to_path_buf(),
-        records: root.join(".flightdeck/runs"),
-        max_parallel: None,
-        shell: vec!["sh".into()],
-        log_limit: 1 << 30,
-        notify: None,
-        vars: BTreeMap::new(),
-        ui: UiConfig::default(),
-        sessions: vec![],
-        datasets,
-        probes,
-        gates,
-    })
-}
-
-fn write(root: &Path, rel: &str, data: impl AsRef<[u8]>) -> PathBuf {
-    let p = root.join(rel);
-    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-    std::fs::write(&p, data).unwrap();
-    p
 }
 
 fn status(r: &CheckResult) -> CheckStatus {

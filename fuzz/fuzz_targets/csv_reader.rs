@@ -5,35 +5,15 @@
 #![no_main]
 
 use flightdeck::checks::{CheckStatus, Checker, Measured, parse};
-use flightdeck::plan::{CheckSpec, DatasetSpec, Format, Plan, UiConfig};
+use flightdeck::plan::{CheckSpec, DatasetSpec, Format};
 use libfuzzer_sys::fuzz_target;
-use std::collections::{BTreeMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
 
-type Counts = (u64, Vec<u64>, Vec<usize>);
+// The `csv` crate's reading and the plan, shared with tests/props.rs.
+#[path = "../../tests/common/checker.rs"]
+mod checker;
 
-fn csv_crate(data: &[u8]) -> Option<(usize, Counts)> {
-    let mut rdr = csv::ReaderBuilder::new().from_reader(data);
-    let ncols = rdr.byte_headers().ok()?.len();
-    let mut rows = 0;
-    let mut nulls = vec![0; ncols];
-    let mut distinct: Vec<HashSet<Vec<u8>>> = vec![HashSet::new(); ncols];
-    for rec in rdr.byte_records() {
-        let rec = rec.ok()?;
-        if rec.len() != ncols {
-            return None;
-        }
-        rows += 1;
-        for (i, f) in rec.iter().enumerate() {
-            if f.is_empty() {
-                nulls[i] += 1;
-            } else {
-                distinct[i].insert(f.to_vec());
-            }
-        }
-    }
-    Some((ncols, (rows, nulls, distinct.iter().map(|d| d.len()).collect())))
-}
+use checker::csv_crate_counts as csv_crate;
 
 fuzz_target!(|input: &[u8]| {
     let Some((&mode, data)) = input.split_first() else {
@@ -83,28 +63,14 @@ fuzz_target!(|input: &[u8]| {
         .iter()
         .map(|t| CheckSpec { text: t.clone(), check: parse(t).unwrap() })
         .collect();
-    let plan = Arc::new(Plan {
-        file: dir.join("plan.toml"),
-        name: "fuzz".into(),
-        root: dir.clone(),
-        records: dir.join("runs"),
-        max_parallel: None,
-        shell: vec!["sh".into()],
-        vars: BTreeMap::new(),
-        ui: UiConfig::default(),
-        log_limit: 1 << 30,
-        notify: None,
-        sessions: vec![],
-        datasets: vec![DatasetSpec {
-            name: "r".into(),
-            path: "r.csv".into(),
-            format: Format::Csv,
-            owner: None,
-            checks,
-        }],
-        probes: vec![],
-        gates: vec![],
-    });
+    let dataset = DatasetSpec {
+        name: "r".into(),
+        path: "r.csv".into(),
+        format: Format::Csv,
+        owner: None,
+        checks,
+    };
+    let plan = checker::plan(&dir, vec![dataset], vec![], vec![]);
     let results = Checker::new(plan).dataset(0, true);
     let got = if results.iter().any(|r| r.status == CheckStatus::Error) {
         None

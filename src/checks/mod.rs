@@ -15,7 +15,9 @@
 //!   checks (`eval/mod.rs`).
 //! - `spec`: what the checker is asked to check ([`CheckPlan`]); the plan builds it, so
 //!   nothing here imports the plan.
-//! - `text`: how values, literals and expressions are written in messages.
+//! - `text`: how values, literals, expressions and what a check expected ([`Expected`])
+//!   are written — the one place; results carry [`Expected`] as data.
+//! - `format`: a dataset file's format and compression, from its name.
 //!
 //! A new metric: a `Metric` variant here, its word in `parse/mod.rs`, its name in
 //! `text.rs`, what it needs read in `metrics/need.rs` (and an accumulator field in

@@ -20,6 +20,7 @@ pub mod palette;
 pub mod pane;
 pub mod panels;
 pub mod screens;
+pub mod scrollback;
 pub mod search;
 pub mod shorten;
 pub mod side;

@@ -9,8 +9,9 @@
 
 use super::osc::OscCap;
 use super::palette;
+use super::scrollback::{Row, Scrollback};
 use alacritty_terminal::event::{Event as TermEvent, EventListener, WindowSize};
-use alacritty_terminal::grid::{Dimensions, Scroll};
+use alacritty_terminal::grid::Dimensions;
 use alacritty_terminal::index::{Column, Line, Point};
 use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{Config, Term, TermMode};
@@ -24,6 +25,10 @@ use std::time::Instant;
 /// Lines of scrollback kept per pane (as tmux does). Older output stays searchable
 /// in the session's log (`/`), so memory stays small for long sessions.
 pub const DEFAULT_SCROLLBACK: usize = 2_000;
+
+/// Rows the emulator holds above its screen before they move to the compact
+/// [`Scrollback`] (alacritty keeps every row as 24-byte cells of the full width).
+const EMULATOR_HISTORY: usize = 128;
 
 /// Fed to the terminal when a new attempt starts: the old attempt's modes (alternate
 /// screen, scroll region, colours, mouse, keypad, bracketed paste, hidden cursor) end,
@@ -79,6 +84,13 @@ pub struct Pane {
     listener: Listener,
     osc: OscCap,
     size: Size,
+    /// Rows that scrolled off the screen, compact.
+    scrollback: Scrollback,
+    /// Rows scrolled back from live (0: live).
+    offset: usize,
+    /// Rows the emulator's storage holds (screen and history), so its history never
+    /// outgrows them: alacritty grows it by 1,000 full-width rows at a time.
+    storage_rows: usize,
     /// Attempt this terminal belongs to (0: nothing started yet).
     pub attempt: u32,
 }
@@ -99,14 +111,69 @@ impl Pane {
             cols: cols.max(2),
         };
         let listener = Listener::default();
-        Pane {
-            term: Term::new(config(scrollback), &size, listener.clone()),
+        let mut pane = Pane {
+            term: Term::new(config(EMULATOR_HISTORY), &size, listener.clone()),
             parser: Processor::new(),
             listener,
             osc: OscCap::default(),
             size,
+            scrollback: Scrollback::new(scrollback),
+            offset: 0,
+            storage_rows: 0,
             attempt: 0,
+        };
+        pane.reserve_history();
+        pane
+    }
+
+    /// Make the emulator's storage exactly its screen plus [`EMULATOR_HISTORY`] rows
+    /// (alacritty allocates history 1,000 rows at a time and keeps them), leaving the
+    /// screen and cursor as they were.
+    fn reserve_history(&mut self) {
+        let rows = self.size.rows as usize;
+        let grid = self.term.grid_mut();
+        let screen: Vec<_> = (0..rows as i32).map(|l| grid[Line(l)].clone()).collect();
+        let (cursor, saved) = (grid.cursor.clone(), grid.saved_cursor.clone());
+        grid.update_history(EMULATOR_HISTORY);
+        grid.clear_history();
+        grid.scroll_up(&(Line(0)..Line(rows as i32)), EMULATOR_HISTORY);
+        grid.truncate();
+        grid.clear_history();
+        for (l, row) in screen.into_iter().enumerate() {
+            grid[Line(l as i32)] = row;
         }
+        grid.cursor = cursor;
+        grid.saved_cursor = saved;
+        self.storage_rows = rows + EMULATOR_HISTORY;
+        // The spare rows were freed; hand their pages back rather than keep them.
+        #[cfg(target_env = "gnu")]
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
+    /// Move the rows that scrolled off the screen into the compact scrollback.
+    fn take_history(&mut self) {
+        let cols = self.size.cols as usize;
+        let grid = self.term.grid_mut();
+        let history = grid.history_size();
+        if history == 0 || self.term.mode().contains(TermMode::ALT_SCREEN) {
+            return;
+        }
+        let grid = self.term.grid();
+        for l in (1..=history as i32).rev() {
+            self.scrollback.push(Row::from_grid(&grid[Line(-l)], cols));
+        }
+        self.term.grid_mut().clear_history();
+        if self.offset > 0 {
+            self.offset = (self.offset + history).min(self.scrollback.len());
+        }
+    }
+
+    /// Rows one piece of output may scroll: the emulator must hold them all until
+    /// they are taken.
+    fn piece_budget(&self) -> usize {
+        (self.storage_rows.saturating_sub(self.size.rows as usize) / 2).max(1)
     }
 
     /// A new attempt: the terminal's modes are reset, earlier attempts stay visible
@@ -118,6 +185,7 @@ impl Pane {
         if self.term.grid().cursor.point.column.0 > 0 {
             self.parser.advance(&mut self.term, b"\r\n");
         }
+        self.take_history();
         self.replies();
         self.attempt = attempt;
     }
@@ -132,16 +200,36 @@ impl Pane {
             rows: rows.max(1),
             cols: cols.max(2),
         };
-        if size != self.size {
-            self.size = size;
-            self.term.resize(size);
+        if size == self.size {
+            return;
         }
+        let (old, grew) = (self.size, size.rows > self.size.rows);
+        self.size = size;
+        self.term.resize(size);
+        if grew {
+            // The emulator filled the new rows from its (empty) history with blanks.
+            self.term.grid_mut().clear_history();
+        } else {
+            self.take_history();
+        }
+        if size.cols != old.cols {
+            self.scrollback.reflow(size.cols as usize);
+            self.offset = self.offset.min(self.scrollback.len());
+        }
+        // A width change rebuilds the emulator's storage without spare rows.
+        self.reserve_history();
     }
 
     /// Parse output; returns the replies to write back into the PTY.
     pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
         let bytes = self.osc.filter(bytes);
-        self.parser.advance(&mut self.term, &bytes);
+        let mut rest: &[u8] = &bytes;
+        while !rest.is_empty() {
+            let n = piece(rest, self.size, self.piece_budget());
+            self.parser.advance(&mut self.term, &rest[..n]);
+            self.take_history();
+            rest = &rest[n..];
+        }
         self.replies()
     }
 
@@ -150,6 +238,7 @@ impl Pane {
         match self.parser.sync_timeout().sync_timeout() {
             Some(t) if t <= now => {
                 self.parser.stop_sync(&mut self.term);
+                self.take_history();
                 true
             }
             _ => false,
@@ -209,7 +298,8 @@ impl Pane {
 
     /// Scroll back (positive: up into history) by lines.
     pub fn scroll(&mut self, lines: i32) {
-        self.term.scroll_display(Scroll::Delta(lines));
+        let to = (self.scroll_offset() as i64 + lines as i64).clamp(0, self.history() as i64);
+        self.offset = to as usize;
     }
 
     pub fn scroll_page(&mut self, up: bool) {
@@ -218,23 +308,45 @@ impl Pane {
     }
 
     pub fn scroll_to_bottom(&mut self) {
-        self.term.scroll_display(Scroll::Bottom);
+        self.offset = 0;
     }
 
     /// Lines scrolled back from live (0 = live).
     pub fn scroll_offset(&self) -> usize {
-        self.term.grid().display_offset()
+        self.offset.min(self.history())
     }
 
-    /// Lines of history kept.
+    /// Lines of history kept (none on the alternate screen, which has no history).
     pub fn history(&self) -> usize {
-        self.term.grid().history_size()
+        if self.alt_screen() {
+            0
+        } else {
+            self.scrollback.len()
+        }
+    }
+
+    /// What is shown on screen row `row`: a stored row, or a line of the emulator's
+    /// screen.
+    fn shown(&self, row: u16) -> Shown<'_> {
+        let at = self.history() - self.scroll_offset() + row as usize;
+        match self.scrollback.get(at).filter(|_| at < self.history()) {
+            Some(stored) => Shown::Stored(stored),
+            None => Shown::Screen(Line((at - self.history()) as i32)),
+        }
+    }
+
+    /// A stored row (tests).
+    pub fn stored_row(&self, i: usize) -> Option<&Row> {
+        self.scrollback.get(i)
     }
 
     /// The visible text of one screen row (tests, attention matching).
     pub fn row_text(&self, row: u16) -> String {
+        let line = match self.shown(row) {
+            Shown::Stored(stored) => return stored.text(),
+            Shown::Screen(line) => line,
+        };
         let grid = self.term.grid();
-        let line = Line(row as i32 - grid.display_offset() as i32);
         let mut s = String::new();
         for c in 0..self.size.cols as usize {
             let cell = &grid[Point::new(line, Column(c))];
@@ -249,9 +361,9 @@ impl Pane {
     /// Scrollback and screen as text, oldest line first, trailing blank rows left out.
     pub fn text_lines(&self) -> Vec<String> {
         let grid = self.term.grid();
-        let history = grid.history_size() as i32;
-        let mut out: Vec<String> = (-history..self.size.rows as i32)
-            .map(|l| {
+        let stored = self.scrollback.iter().take(self.history()).map(Row::text);
+        let mut out: Vec<String> = stored
+            .chain((0..self.size.rows as i32).map(|l| {
                 let row = &grid[Line(l)];
                 let mut s = String::new();
                 for c in 0..self.size.cols as usize {
@@ -261,7 +373,7 @@ impl Pane {
                     }
                 }
                 s.trim_end().to_string()
-            })
+            }))
             .collect();
         while out.last().is_some_and(|l| l.is_empty()) {
             out.pop();
@@ -283,7 +395,7 @@ impl Pane {
         if content.cursor.shape == CursorShape::Hidden {
             return None;
         }
-        let line = content.cursor.point.line.0 + content.display_offset as i32;
+        let line = content.cursor.point.line.0 + self.scroll_offset() as i32;
         if line < 0 || line >= self.size.rows as i32 {
             return None;
         }
@@ -292,9 +404,15 @@ impl Pane {
 
     /// The style a cell of the visible screen is drawn with (tests).
     pub fn cell_style(&self, row: u16, col: u16) -> (String, Style) {
-        let grid = self.term.grid();
-        let line = Line(row as i32 - grid.display_offset() as i32);
-        let cell = &grid[Point::new(line, Column(col as usize))];
+        let colors = self.term.colors();
+        let line = match self.shown(row) {
+            Shown::Stored(stored) => {
+                let (c, pen) = stored.cell(col as usize).unwrap_or_default();
+                return (c, palette::style_of(colors, pen.fg, pen.bg, pen.flags));
+            }
+            Shown::Screen(line) => line,
+        };
+        let cell = &self.term.grid()[Point::new(line, Column(col as usize))];
         (
             cell.c.to_string(),
             palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags),
@@ -304,64 +422,64 @@ impl Pane {
     /// Draw the visible screen into `area` of `buf` (clipped to both sizes); the
     /// cursor is drawn as a reversed cell when `show_cursor`.
     pub fn render(&self, area: Rect, buf: &mut Buffer, show_cursor: bool) {
-        let content = self.term.renderable_content();
-        let offset = content.display_offset as i32;
         let rows = (self.size.rows).min(area.height);
         let cols = (self.size.cols).min(area.width);
-        for indexed in content.display_iter {
-            let line = indexed.point.line.0 + offset;
-            if line < 0 || line >= rows as i32 {
-                continue;
-            }
-            let col = indexed.point.column.0;
-            if col >= cols as usize {
-                continue;
-            }
-            let cell = indexed.cell;
-            let x = area.x + col as u16;
-            let y = area.y + line as u16;
-            let Some(out) = buf.cell_mut((x, y)) else {
-                continue;
+        let grid = self.term.grid();
+        for line in 0..rows {
+            let y = area.y + line;
+            let screen_line = match self.shown(line) {
+                Shown::Stored(stored) => {
+                    stored.render(self.term.colors(), area.x, y, cols, buf);
+                    continue;
+                }
+                Shown::Screen(l) => l,
             };
-            if cell
-                .flags
-                .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
-            {
-                if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
-                    out.reset();
-                    out.set_style(palette::style_of(
-                        self.term.colors(),
-                        cell.fg,
-                        cell.bg,
-                        Flags::empty(),
-                    ));
-                } else {
-                    // Covered by the wide character to its left (ratatui skips it).
-                    out.reset();
+            for col in 0..cols as usize {
+                let cell = &grid[screen_line][Column(col)];
+                let x = area.x + col as u16;
+                let Some(out) = buf.cell_mut((x, y)) else {
+                    continue;
+                };
+                if cell
+                    .flags
+                    .intersects(Flags::WIDE_CHAR_SPACER | Flags::LEADING_WIDE_CHAR_SPACER)
+                {
+                    if cell.flags.contains(Flags::LEADING_WIDE_CHAR_SPACER) {
+                        out.reset();
+                        out.set_style(palette::style_of(
+                            self.term.colors(),
+                            cell.fg,
+                            cell.bg,
+                            Flags::empty(),
+                        ));
+                    } else {
+                        // Covered by the wide character to its left (ratatui skips it).
+                        out.reset();
+                    }
+                    continue;
                 }
-                continue;
-            }
-            let style = palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags);
-            let wide = cell.flags.contains(Flags::WIDE_CHAR);
-            if wide && col + 1 >= cols as usize {
-                // A wide character cut by the pane's edge.
-                out.reset();
+                let style = palette::style_of(self.term.colors(), cell.fg, cell.bg, cell.flags);
+                let wide = cell.flags.contains(Flags::WIDE_CHAR);
+                if wide && col + 1 >= cols as usize {
+                    // A wide character cut by the pane's edge.
+                    out.reset();
+                    out.set_style(style);
+                    continue;
+                }
+                let c = sanitize(cell.c);
+                match cell.zerowidth() {
+                    Some(zw) => {
+                        let mut s = String::with_capacity(8);
+                        s.push(c);
+                        s.extend(zw.iter().copied().filter(|z| !z.is_control()));
+                        out.set_symbol(&s);
+                    }
+                    None => {
+                        out.set_char(c);
+                    }
+                }
                 out.set_style(style);
-                continue;
             }
-            let c = sanitize(cell.c);
-            match cell.zerowidth() {
-                Some(zw) => {
-                    let mut s = String::with_capacity(8);
-                    s.push(c);
-                    s.extend(zw.iter().copied().filter(|z| !z.is_control()));
-                    out.set_symbol(&s);
-                }
-                None => {
-                    out.set_char(c);
-                }
-            }
-            out.set_style(style);
         }
         if show_cursor
             && let Some((r, c)) = self.cursor()
@@ -372,6 +490,65 @@ impl Pane {
             let st = cell.style();
             cell.set_style(st.add_modifier(Modifier::REVERSED));
         }
+    }
+}
+
+/// Where a row of the pane comes from.
+enum Shown<'a> {
+    Stored(&'a Row),
+    Screen(Line),
+}
+
+/// The length of the next piece of `bytes` to parse: one that can scroll at most
+/// about `budget` rows (newlines, long lines wrapping, and escape sequences that
+/// scroll: SU, DL, ED, REP, IND, NEL, RIS count a screenful), so the emulator holds
+/// every row it scrolls off until they are taken. Colours (SGR) and other sequences
+/// scroll nothing and cost nothing.
+fn piece(bytes: &[u8], size: Size, budget: usize) -> usize {
+    let (rows, cols) = (size.rows as usize, size.cols as usize);
+    let (mut cost, mut run) = (0usize, 0usize);
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            b'\n' | 0x0b | 0x0c => {
+                cost += 1;
+                run = 0;
+            }
+            0x1b => {
+                if scrolls(&bytes[i + 1..]) {
+                    cost += rows.min(budget);
+                }
+            }
+            _ => {
+                run += 1;
+                if run >= cols {
+                    cost += 1;
+                    run = 0;
+                }
+            }
+        }
+        if cost >= budget {
+            return i + 1;
+        }
+    }
+    bytes.len()
+}
+
+/// The escape sequence after an ESC may scroll (or is cut off, so it might).
+fn scrolls(after: &[u8]) -> bool {
+    match after.first() {
+        None => true,
+        Some(b'D' | b'E' | b'c') => true,
+        Some(b'[') => {
+            let end = after[1..]
+                .iter()
+                .take(64)
+                .position(|b| (0x40..=0x7e).contains(b));
+            match end {
+                Some(e) => matches!(after[1 + e], b'S' | b'M' | b'J' | b'b'),
+                None => true,
+            }
+        }
+        _ => false,
     }
 }
 
