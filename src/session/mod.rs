@@ -138,6 +138,14 @@ pub struct SessionHandle {
 
 /// Read the PTY master this much at a time.
 const READ_BUF: usize = 64 * 1024;
+/// A read at least this long means output was waiting: the session writes faster than
+/// it is parsed.
+const BACKED_UP: usize = 2048;
+/// This many such reads in a row: the session floods, and its reader yields the CPU
+/// to keys and frames (docs/protocol.md, "The screen stream").
+const FLOOD_READS: u32 = 32;
+/// The nice value a flooding session's reader thread takes for the rest of its attempt.
+const FLOOD_NICE: libc::c_int = 10;
 /// After the child exited, report the exit once its output has been quiet this long
 /// even if the PTY has not reached EOF (a grandchild still holds the terminal).
 const EXIT_QUIET: Duration = Duration::from_millis(300);
@@ -404,6 +412,8 @@ struct Reader {
 impl Reader {
     fn run(mut self) {
         let mut buf = vec![0u8; READ_BUF];
+        // Backed-up reads in a row, until the session is seen flooding.
+        let mut backed_up = Some(0u32);
         loop {
             let n = match self.file.read(&mut buf) {
                 Ok(0) => break,
@@ -411,6 +421,24 @@ impl Reader {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(_) => break, // EIO: every slave descriptor is closed
             };
+            if let Some(count) = backed_up.as_mut() {
+                *count = if n >= BACKED_UP { *count + 1 } else { 0 };
+                if *count >= FLOOD_READS {
+                    // Lower this thread's priority only (a flood never starves the
+                    // other sessions' output, keys or frames); it cannot be raised back
+                    // without privilege, and the next attempt has a new thread.
+                    #[cfg(target_os = "linux")]
+                    // SAFETY: setpriority on our own thread id.
+                    unsafe {
+                        libc::setpriority(
+                            libc::PRIO_PROCESS,
+                            libc::gettid() as libc::id_t,
+                            FLOOD_NICE,
+                        );
+                    }
+                    backed_up = None;
+                }
+            }
             self.busy.store(true, Ordering::Release);
             let chunk = &buf[..n];
             if self.log.write(chunk) && !std::mem::replace(&mut self.truncated, true) {
