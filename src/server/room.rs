@@ -12,7 +12,7 @@ use super::hub::Outbox;
 use crate::engine::Event;
 use crate::tui::app::App;
 use crate::tui::model::RunView;
-use crate::tui::{layout, ui};
+use crate::tui::{layout, pane_cache, ui};
 use crossbeam_channel::{Receiver, select};
 use crossterm::event::{Event as TermEvent, MouseEventKind};
 use ratatui::Terminal;
@@ -187,7 +187,7 @@ pub fn serve(
                 me,
                 app: &mut app,
                 terminal: &mut terminal,
-                cache: ui::PaneCache::default(),
+                cache: pane_cache::PaneCache::default(),
                 acks,
                 in_flight: false,
                 sized: None,
@@ -290,7 +290,7 @@ struct Client<'a> {
     app: &'a mut App,
     terminal: &'a mut Terminal<ClientBackend>,
     /// The panes as this client last saw them.
-    cache: ui::PaneCache,
+    cache: pane_cache::PaneCache,
     /// The client acknowledges each frame once written to its terminal: a new one is
     /// drawn only then, so frames never queue up behind a slow terminal (a key's
     /// answer waits for one frame at most) and a flood is drawn as fast as the
@@ -448,11 +448,11 @@ impl Client<'_> {
     fn on_output(&mut self, need_draw: &mut bool, background_at: &mut Option<Instant>) {
         self.app.screens.take_dirty();
         match self.cache.changed(self.app) {
-            ui::Changed::Focused => *need_draw = true,
-            ui::Changed::Background => {
-                background_at.get_or_insert_with(|| Instant::now() + ui::BACKGROUND_FRAME);
+            pane_cache::Changed::Focused => *need_draw = true,
+            pane_cache::Changed::Background => {
+                background_at.get_or_insert_with(|| Instant::now() + pane_cache::BACKGROUND_FRAME);
             }
-            ui::Changed::Nothing => {}
+            pane_cache::Changed::Nothing => {}
         }
     }
 
