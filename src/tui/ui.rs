@@ -386,4 +386,3 @@ fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
     }
     buf.set_line(r.x, r.y, &Line::from(spans), r.width);
 }
-
