@@ -68,6 +68,14 @@ pub enum Changed {
 }
 
 impl PaneCache {
+    /// A new frame: nothing is due yet, and panes no longer shown are forgotten.
+    pub(super) fn begin(&self, app: &App) {
+        *self.due.borrow_mut() = None;
+        self.drawn
+            .borrow_mut()
+            .retain(|i, _| app.layout.panes.iter().any(|p| p.session == *i));
+    }
+
     /// Forget every pane (the next frame renders them all).
     pub fn clear(&self) {
         self.drawn.borrow_mut().clear();

@@ -4,12 +4,12 @@
 use super::app::{App, Mode};
 use super::keymap::{HELP_MODES, help_rows};
 use super::model::fmt_clock;
-use super::ui::state_color;
+use super::ui::{FOCUS, NEEDS_INPUT, state_color};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Borders, Clear, Paragraph, Widget};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Widget};
 use std::time::Instant;
 
 /// What the keys of a view are, on the status line.

@@ -3,7 +3,7 @@
 //! `status`, side panels in `side`, the panels full screen in `panels`; `pane_cache`
 //! keeps what each client last drew.
 
-use super::app::App;
+use super::app::{App, Mode};
 use super::layout::{Layout, MIN_HEIGHT, MIN_WIDTH, PaneRect};
 use super::model::fmt_duration;
 use super::pane_cache::{PaneCache, lock_pane};
@@ -57,12 +57,7 @@ pub fn draw(f: &mut Frame, app: &App, now: Instant) {
 pub fn draw_cached(f: &mut Frame, app: &App, now: Instant, cache: &PaneCache) {
     let area = f.area();
     let buf = f.buffer_mut();
-    *cache.due.borrow_mut() = None;
-    // Panes no longer shown are forgotten.
-    cache
-        .drawn
-        .borrow_mut()
-        .retain(|i, _| app.layout.panes.iter().any(|p| p.session == *i));
+    cache.begin(app);
     render_with(app, &app.layout, area, buf, now, Some(cache));
 }
 
