@@ -22,13 +22,54 @@ pub struct RowErr {
     pub msg: String,
 }
 
+/// Neumaier summation: sums of millions of cents stay exact enough, and partial sums
+/// (a file's chunks read in parallel, Parquet batches) combine to what one pass gives.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Neumaier {
+    sum: f64,
+    /// What rounding lost so far.
+    comp: f64,
+}
+
+impl Neumaier {
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        let (t, lost) = fast_two_sum(self.sum, x);
+        self.sum = t;
+        self.comp += lost;
+    }
+
+    /// Add another partial sum; both compensations are kept, so a file read in chunks
+    /// (plain, in parallel) sums to what it sums to in one pass (compressed).
+    pub fn merge(&mut self, o: Neumaier) {
+        let (t, lost) = fast_two_sum(self.sum, o.sum);
+        self.sum = t;
+        self.comp += lost + o.comp;
+    }
+
+    pub fn value(&self) -> f64 {
+        self.sum + self.comp
+    }
+}
+
+/// `a + b` rounded, and what the rounding lost.
+#[inline]
+fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
+    let t = a + b;
+    let lost = if a.abs() >= b.abs() {
+        (a - t) + b
+    } else {
+        (b - t) + a
+    };
+    (t, lost)
+}
+
 #[derive(Debug, Clone)]
 pub struct ColAcc {
     pub want: ColWant,
     pub nulls: u64,
     pub nonnull: u64,
-    sum: f64,
-    comp: f64,
+    sum: Neumaier,
     /// First value that is not a number (sum/mean error; min/max fall back to dates).
     pub num_bad: Option<RowErr>,
     pub nmin: f64,
@@ -48,8 +89,7 @@ impl ColAcc {
             want,
             nulls: 0,
             nonnull: 0,
-            sum: 0.0,
-            comp: 0.0,
+            sum: Neumaier::default(),
             num_bad: None,
             nmin: f64::INFINITY,
             nmax: f64::NEG_INFINITY,
@@ -63,7 +103,7 @@ impl ColAcc {
     }
 
     pub fn sum(&self) -> f64 {
-        self.sum + self.comp
+        self.sum.value()
     }
 
     #[inline]
@@ -86,14 +126,7 @@ impl ColAcc {
             match parse_number(v) {
                 Some(x) => {
                     if self.want.sum {
-                        // Neumaier summation: exact enough for millions of cents.
-                        let t = self.sum + x;
-                        if self.sum.abs() >= x.abs() {
-                            self.comp += (self.sum - t) + x;
-                        } else {
-                            self.comp += (x - t) + self.sum;
-                        }
-                        self.sum = t;
+                        self.sum.add(x);
                     }
                     if self.want.minmax {
                         self.nmin = self.nmin.min(x);
@@ -134,13 +167,7 @@ impl ColAcc {
 
     /// Add a number to the sum (a reader that sums typed values itself).
     pub fn add_sum(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
-        self.sum = t;
+        self.sum.add(x);
     }
 
     fn shift(&mut self, by: u64) {
@@ -155,16 +182,7 @@ impl ColAcc {
     fn merge(&mut self, o: ColAcc) {
         self.nulls += o.nulls;
         self.nonnull += o.nonnull;
-        // Both compensations are kept, so a file read in chunks (plain, in parallel)
-        // sums to what it sums to in one pass (compressed).
-        let t = self.sum + o.sum;
-        let lost = if self.sum.abs() >= o.sum.abs() {
-            (self.sum - t) + o.sum
-        } else {
-            (o.sum - t) + self.sum
-        };
-        self.sum = t;
-        self.comp += lost + o.comp;
+        self.sum.merge(o.sum);
         self.num_bad = self.num_bad.take().or(o.num_bad);
         self.date_bad = self.date_bad.take().or(o.date_bad);
         self.utf8_bad = self.utf8_bad.take().or(o.utf8_bad);

@@ -1,7 +1,7 @@
 //! One decoded batch of a Parquet file folded into the accumulators: whole columns at
 //! once where no metric needs rows, row by row through [`Acc::row`] otherwise.
 
-use crate::checks::metrics::{Acc, ColAcc, Ctx, RowErr, RowState, filter_matches, show};
+use crate::checks::metrics::{Acc, ColAcc, Ctx, Neumaier, RowErr, RowState, filter_matches, show};
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch};
@@ -309,14 +309,14 @@ impl<'a> Column<'a> {
                     match x {
                         Some(x) if x.is_finite() => {
                             c.nonnull += 1;
-                            sum.add_sum(*x);
+                            sum.add(*x);
                         }
                         Some(_) => c.add(row(r), self.text(r, buf)?),
                         None => c.nulls += 1,
                     }
                 }
                 if c.want.sum && c.num_bad.is_none() {
-                    c.add_sum(sum.sum + sum.comp);
+                    c.add_sum(sum.value());
                 }
             }
             Column::Int(_, v) if !c.want.minmax => {
@@ -399,25 +399,6 @@ impl<'a> Column<'a> {
             Column::Float(a, _) | Column::Int(a, _) | Column::Date(a, _) => a.len(),
             Column::Other(a) => a.len(),
         }
-    }
-}
-
-/// Neumaier summation: a batch's sum, exact enough for millions of cents.
-#[derive(Default)]
-struct Neumaier {
-    sum: f64,
-    comp: f64,
-}
-
-impl Neumaier {
-    fn add_sum(&mut self, x: f64) {
-        let t = self.sum + x;
-        if self.sum.abs() >= x.abs() {
-            self.comp += (self.sum - t) + x;
-        } else {
-            self.comp += (x - t) + self.sum;
-        }
-        self.sum = t;
     }
 }
 
