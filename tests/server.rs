@@ -631,6 +631,7 @@ fn hangup_detaches_attach_brings_back_the_screen_two_clients_and_d() {
     }
     let f = Fixture::new(TALK_PLAN);
     let env = [("XDG_RUNTIME_DIR", f.runtime.path())];
+    let started = std::time::Instant::now();
     let first = tmux::Tmux::start(
         &format!("{} run plan.toml; echo EXIT=$?; sleep 60", bin()),
         f.dir(),
@@ -647,11 +648,27 @@ fn hangup_detaches_attach_brings_back_the_screen_two_clients_and_d() {
     });
     assert_eq!(f.ls()[0]["state"], "running");
 
+    poll("the run to be 3 s old", Duration::from_secs(20), || {
+        started.elapsed() >= Duration::from_secs(3)
+    });
     let attach = format!("{} attach; echo EXIT=$?; sleep 60", bin());
     let second = tmux::Tmux::start(&attach, f.dir(), &env);
-    second.wait_for("earlier output, back", |s| {
+    let s = second.wait_for("earlier output, back", |s| {
         s.contains("early-output-123") && s.contains("2 sleeper")
     });
+    // The run's clock goes on from when the run started, not from this attach.
+    let clock = s
+        .split("flightdeck")
+        .filter_map(|rest| rest.trim_start().get(..8))
+        .find_map(|t| {
+            let p: Vec<u64> = t.split(':').filter_map(|n| n.parse().ok()).collect();
+            (p.len() == 3).then(|| p[0] * 3600 + p[1] * 60 + p[2])
+        })
+        .unwrap_or_else(|| panic!("no run clock on the status line:\n{s}"));
+    assert!(
+        clock >= 3,
+        "the run's clock restarted on attach ({clock} s):\n{s}"
+    );
     let third = tmux::Tmux::start(
         &format!("{} attach latest; echo EXIT=$?; sleep 60", bin()),
         f.dir(),

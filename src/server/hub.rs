@@ -6,6 +6,7 @@
 //! written by a thread of its own, dropped past a limit.
 
 use crate::engine::{Event, Stamped};
+use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, Sender, TrySendError};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -20,6 +21,8 @@ pub const OUTBOX_LIMIT: usize = 4 << 20;
 
 /// One event as the engine said it and as `events.jsonl` has it.
 pub struct Record {
+    /// When the engine recorded it.
+    pub ts: DateTime<Utc>,
     pub event: Event,
     /// The JSON line (with `ts`, without the newline).
     pub line: String,
@@ -29,6 +32,7 @@ impl Record {
     pub fn new(stamped: Stamped) -> Record {
         Record {
             line: crate::record::event_line(stamped.ts, &stamped.event),
+            ts: stamped.ts,
             event: stamped.event,
         }
     }

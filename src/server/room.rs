@@ -13,6 +13,7 @@ use crate::engine::Event;
 use crate::tui::app::App;
 use crate::tui::model::RunView;
 use crate::tui::{layout, pane_cache, ui};
+use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, select};
 use crossterm::event::{Event as TermEvent, MouseEventKind};
 use ratatui::Terminal;
@@ -164,16 +165,22 @@ pub fn serve(
             .spawn(move || read_input(reader, &outbox, &input_tx));
     }
     let (past, live) = shared.hub.subscribe();
+    // Past events happened before this client came: replayed at their own time, so
+    // the run's and sessions' clocks go on from when they started, not from attach.
     let now = Instant::now();
+    let at = |ts: DateTime<Utc>| {
+        let ago = (Utc::now() - ts).to_std().unwrap_or_default();
+        now.checked_sub(ago).unwrap_or(now)
+    };
     let view = RunView::new(
         shared.plan.clone(),
         shared.run_id.clone(),
         shared.only.as_deref(),
-        now,
+        past.first().map_or(now, |r| at(r.ts)),
     );
     let mut app = App::new(view, shared.screens.clone());
     for r in &past {
-        app.on_event(&r.event, now);
+        app.on_event(&r.event, at(r.ts));
     }
     // The history is news to this client's screen, not to its bell.
     app.bell = false;
