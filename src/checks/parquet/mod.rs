@@ -12,11 +12,12 @@
 
 mod batch;
 mod stats;
+mod text;
 
 use super::metrics::{Acc, Ctx, RowState};
 use super::read::{FileData, ReadError, slots_for};
 use arrow_schema::{DataType, Field, Schema};
-use batch::{Scratch, add_batch, supported};
+use batch::{Scratch, add_batch};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -30,6 +31,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use text::supported;
 
 /// Rows per decoded batch: small enough that the reader's buffers (64 KB of 8-byte
 /// values) come from the allocator's free lists instead of fresh pages each batch.
