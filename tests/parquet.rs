@@ -878,76 +878,17 @@ fn parquet_answers_as_the_csv_of_the_same_table() {
     for (file, props) in variants.iter().cloned() {
         write(&dir.path().join(file), std::slice::from_ref(&batch), props);
     }
-    let checks = [
-        "row_count > 0",
-        "sum(spend) > 0",
-        "mean(spend) > 0",
-        "sum(units) > 0",
-        "min(units) < 0",
-        "max(units) > 0",
-        "null_count(date) > 0",
-        "min(date) > 2000-01-01",
-        "max(date) > 2000-01-01",
-        "min(due) > 2000-01-01",
-        "max(due) > 2000-01-01",
-        "min(due) = 'x'",
-        "min(date) > 5",
-        "sum(date) > 0",
-        "row_count where market = 'UK' > 0",
-        "row_count where market != 'UK' > 0",
-        "row_count where market > 5 > 0",
-        "null_count(market) > 0",
-        "min(market) = 'DE'",
-        "sum(spend) where market = 'UK' > 0",
-        "min(date) where market = 'DE' > 2000-01-01",
-        "null_count(date) where market = 'FR' > 0",
-        "row_count where spend > 2500 > 0",
-        "row_count where date >= 2025-06-01 > 0",
-        "row_count where units < 0 > 0",
-        "max(code) > 'a'",
-        "min(spend) > 0",
-        "sum(market) > 0",
-    ];
-    // Alone, a date column's nulls, minimum and maximum come from the statistics where
-    // a file has them (the first row group with a date is decoded for the row it names).
-    let dates = [
-        "null_count(date) > 0",
-        "min(date) > 2000-01-01",
-        "max(date) > 2000-01-01",
-        "min(date) > 5",
-    ];
-    let names = ["stats", "no_stats", "plain_v2"];
-    let mut datasets = vec![("csv", "t.csv", &checks[..])];
-    for (name, (file, _)) in names.iter().zip(&variants) {
-        datasets.push((name, file, &checks[..]));
-    }
-    let dated: Vec<String> = names.iter().map(|n| format!("{n}_dates")).collect();
-    datasets.push(("csv_dates", "t.csv", &dates[..]));
-    for (name, (file, _)) in dated.iter().zip(&variants) {
-        datasets.push((name, file, &dates[..]));
-    }
-    let r = check(dir.path(), &datasets);
-    assert_eq!(r.len(), (checks.len() + dates.len()) * 4);
-    let (r, r_dates) = r.split_at(checks.len() * 4);
-    let answer = |r: &Value, file: &str| {
-        (
-            r["check"].clone(),
-            r["status"].clone(),
-            r["value"].clone(),
-            message(r).replace(file, "FILE"),
-        )
-    };
-    for (results, checks) in [(r, &checks[..]), (r_dates, &dates[..])] {
-        for (d, (file, _)) in variants.iter().enumerate() {
-            for (i, c) in checks.iter().enumerate() {
-                let want = answer(&results[i], "t.csv");
-                let got = answer(&results[(d + 1) * checks.len() + i], file);
-                assert_eq!(got, want, "{file}: {c}");
-            }
-        }
-    }
+    let r = assert_answers_as_csv(
+        dir.path(),
+        "t.csv",
+        &[
+            ("stats", "stats.parquet"),
+            ("no_stats", "no_stats.parquet"),
+            ("plain_v2", "plain_v2.parquet"),
+        ],
+    );
     // The errors name the first row that is not a number (the first group has no date).
-    for r in [&r[13], &r_dates[3]] {
+    for r in [&r[13], &r[TABLE_CHECKS.len() + 3]] {
         assert_eq!(r["status"], "error");
         assert!(message(r).contains("row 1001"), "{}", message(r));
     }
@@ -970,5 +911,125 @@ fn parquet_answers_as_the_csv_of_the_same_table() {
             .column(0)
             .statistics()
             .is_none()
+    );
+}
+
+/// Checks of every kind on the table of `parquet_answers_as_the_csv_of_the_same_table`
+/// and `files_other_tools_wrote` (columns date, due, spend, units, market, code).
+const TABLE_CHECKS: [&str; 28] = [
+    "row_count > 0",
+    "sum(spend) > 0",
+    "mean(spend) > 0",
+    "sum(units) > 0",
+    "min(units) < 0",
+    "max(units) > 0",
+    "null_count(date) > 0",
+    "min(date) > 2000-01-01",
+    "max(date) > 2000-01-01",
+    "min(due) > 2000-01-01",
+    "max(due) > 2000-01-01",
+    "min(due) = 'x'",
+    "min(date) > 5",
+    "sum(date) > 0",
+    "row_count where market = 'UK' > 0",
+    "row_count where market != 'UK' > 0",
+    "row_count where market > 5 > 0",
+    "null_count(market) > 0",
+    "min(market) = 'DE'",
+    "sum(spend) where market = 'UK' > 0",
+    "min(date) where market = 'DE' > 2000-01-01",
+    "null_count(date) where market = 'FR' > 0",
+    "row_count where spend > 2500 > 0",
+    "row_count where date >= 2025-06-01 > 0",
+    "row_count where units < 0 > 0",
+    "max(code) > 'a'",
+    "min(spend) > 0",
+    "sum(market) > 0",
+];
+
+/// Alone, a date column's nulls, minimum and maximum come from the statistics where a
+/// file has them (the first row group with a date is decoded for the row it names).
+const DATE_CHECKS: [&str; 4] = [
+    "null_count(date) > 0",
+    "min(date) > 2000-01-01",
+    "max(date) > 2000-01-01",
+    "min(date) > 5",
+];
+
+/// Every Parquet file of `files` (name, path) answers [`TABLE_CHECKS`] and
+/// [`DATE_CHECKS`] with the same status, value and message as `csv`; the answers on
+/// the CSV file, in the order of the checks.
+fn assert_answers_as_csv(dir: &Path, csv: &str, files: &[(&str, &str)]) -> Vec<Value> {
+    let mut datasets = vec![("csv", csv, &TABLE_CHECKS[..])];
+    for (name, file) in files {
+        datasets.push((name, file, &TABLE_CHECKS[..]));
+    }
+    let dated: Vec<String> = files.iter().map(|(n, _)| format!("{n}_dates")).collect();
+    datasets.push(("csv_dates", csv, &DATE_CHECKS[..]));
+    for (name, (_, file)) in dated.iter().zip(files) {
+        datasets.push((name, file, &DATE_CHECKS[..]));
+    }
+    let sets = files.len() + 1;
+    let r = check(dir, &datasets);
+    assert_eq!(r.len(), (TABLE_CHECKS.len() + DATE_CHECKS.len()) * sets);
+    let (r, r_dates) = r.split_at(TABLE_CHECKS.len() * sets);
+    let answer = |r: &Value, file: &str| {
+        (
+            r["check"].clone(),
+            r["status"].clone(),
+            r["value"].clone(),
+            message(r).replace(file, "FILE"),
+        )
+    };
+    for (results, checks) in [(r, &TABLE_CHECKS[..]), (r_dates, &DATE_CHECKS[..])] {
+        for (d, (_, file)) in files.iter().enumerate() {
+            for (i, c) in checks.iter().enumerate() {
+                let want = answer(&results[i], csv);
+                let got = answer(&results[(d + 1) * checks.len() + i], file);
+                assert_eq!(got, want, "{file}: {c}");
+            }
+        }
+    }
+    let mut csv_answers = r[..TABLE_CHECKS.len()].to_vec();
+    csv_answers.extend_from_slice(&r_dates[..DATE_CHECKS.len()]);
+    csv_answers
+}
+
+/// Files pyarrow, polars and duckdb wrote of one table (`tests/data/parquet/make.py`:
+/// their own statistics, dictionaries, page versions and row groups) answer every
+/// check as the CSV of the table does.
+#[test]
+fn files_other_tools_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parquet");
+    let mut files = vec![];
+    for name in [
+        "table.csv.gz",
+        "pyarrow.parquet",
+        "polars.parquet",
+        "duckdb.parquet",
+    ] {
+        std::fs::copy(data.join(name), dir.path().join(name)).unwrap();
+        files.push((name.trim_end_matches(".parquet"), name));
+    }
+    for (file, tool) in [
+        ("pyarrow.parquet", "parquet-cpp-arrow"),
+        ("polars.parquet", "Polars"),
+        ("duckdb.parquet", "DuckDB"),
+    ] {
+        let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&std::fs::File::open(dir.path().join(file)).unwrap())
+            .unwrap();
+        let by = meta.file_metadata().created_by().unwrap_or_default();
+        assert!(by.starts_with(tool), "{by}");
+        assert!(meta.num_row_groups() >= 3);
+    }
+    let r = assert_answers_as_csv(dir.path(), "table.csv.gz", &files[1..]);
+    let uk = &r[14];
+    assert_eq!(uk["status"], "pass", "{}", message(uk));
+    assert!(
+        r[12]["message"].as_str().unwrap().contains("row 16"),
+        "{}",
+        message(&r[12])
     );
 }
