@@ -62,6 +62,15 @@ pub struct Shown {
     pub message: Option<String>,
 }
 
+/// When a session's activity must be looked at again ([`Tracker::next_change`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Look {
+    /// At this moment (unless a signal comes first).
+    At(Instant),
+    /// Now and then: only new output changes it, and output is not a signal.
+    Often,
+}
+
 /// Signals of one attempt, and what was last shown.
 #[derive(Debug, Default)]
 pub struct Tracker {
@@ -211,6 +220,27 @@ impl Tracker {
         }
         self.shown = Some(shown.clone());
         Some(shown)
+    }
+
+    /// When [`update`](Self::update) may answer differently though no new signal
+    /// came: the moment the session turns quiet or a shown prompt counts, or
+    /// [`Look::Often`] when that hangs on output the engine only sees by looking
+    /// (the session is quiet, or a bell holds).
+    pub fn next_change(&self, last_output: Instant, quiet_after: Duration) -> Look {
+        let quiet = self
+            .shown
+            .as_ref()
+            .is_some_and(|s| s.activity == Activity::Quiet);
+        if quiet || self.bell_at.is_some() {
+            return Look::Often;
+        }
+        let mut at = last_output + quiet_after;
+        if let Some((_, true, since)) = &self.prompt
+            && !matches!(self.needs, Some((Source::Pattern, _)))
+        {
+            at = at.min(*since + PROMPT_DEBOUNCE);
+        }
+        Look::At(at)
     }
 
     /// What was last shown.

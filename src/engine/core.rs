@@ -10,6 +10,7 @@ use super::checker::{CheckDone, CheckJob};
 use super::policy::Readiness;
 use super::state::{Effect, Input, Phase, RunState, Signal, Source, StopReason};
 use super::{Command, Event, SessionState};
+use crate::agent::activity::Look;
 use crate::agent::alert::{Alert, AlertEvent};
 use crate::checks::CheckResult;
 use crate::gates::{self, Verdict};
@@ -131,20 +132,33 @@ pub fn step(state: &mut RunState, input: Input, now: Instant) -> Vec<Effect> {
     fx
 }
 
-/// When the loop must call [`step`] with a `Tick` next, at the latest.
+/// How often a running session is looked at when what it shows hangs on its output
+/// (it is quiet, or a bell holds) or on a `done_when` file.
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+
+/// When the loop must call [`step`] with a `Tick` next, at the latest: the next
+/// timer, or the next moment a running session's activity may change: an idle run
+/// sleeps until then instead of ticking.
 pub fn next_wake(state: &RunState, now: Instant) -> Instant {
     let mut wake = now + Duration::from_secs(3600);
-    for s in &state.sessions {
+    for (s, spec) in state.sessions.iter().zip(&state.plan.sessions) {
         for t in [s.restart_at, s.kill_at, s.timeout_at, s.input_at]
             .into_iter()
             .flatten()
         {
             wake = wake.min(t);
         }
-        // Activity (quiet detection) and done_when files need a look now and then.
-        if s.alive {
-            wake = wake.min(now + Duration::from_millis(250));
+        if !s.alive {
+            continue;
         }
+        let done_file = spec.done_when.as_ref().is_some_and(|d| d.file.is_some());
+        let last_output = s.last_output.unwrap_or(now);
+        let look = match s.tracker.next_change(last_output, spec.quiet_after) {
+            _ if done_file => now + LOOK_EVERY,
+            Look::Often => now + LOOK_EVERY,
+            Look::At(t) => t,
+        };
+        wake = wake.min(look);
     }
     wake.max(now + Duration::from_millis(1))
 }

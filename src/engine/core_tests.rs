@@ -653,6 +653,53 @@ quiet_after = "10s"
 }
 
 #[test]
+fn an_idle_run_sleeps_until_a_session_may_turn_quiet() {
+    let mut sim = Sim::start(
+        r#"
+[[session]]
+name = "a"
+command = "sleep 100"
+quiet_after = "10s"
+[[session]]
+name = "b"
+command = "sleep 100"
+quiet_after = "20s"
+"#,
+    );
+    let look = Duration::from_millis(250);
+    // Working, no timer: nothing can change before `a` may turn quiet.
+    assert_eq!(next_wake(&sim.state, sim.now), sim.now + 10 * SECOND);
+    // `a` wrote meanwhile: what it shows now waits for its new quiet moment.
+    sim.now += 10 * SECOND;
+    let wrote = sim.now - SECOND;
+    let seen = vec![super::state::Observation {
+        session: 0,
+        last_output: Some(wrote),
+        done_file: false,
+    }];
+    sim.apply(Input::Tick(seen));
+    assert_eq!(next_wake(&sim.state, sim.now), wrote + 10 * SECOND);
+    // Quiet: only output brings it back, and output is looked at now and then.
+    sim.advance(9 * SECOND);
+    assert_eq!(sim.state.sessions[0].activity, Some(super::Activity::Quiet));
+    assert_eq!(next_wake(&sim.state, sim.now), sim.now + look);
+}
+
+#[test]
+fn a_done_when_file_is_looked_for_often() {
+    let sim = Sim::start(
+        r#"
+[[session]]
+name = "a"
+command = "sleep 100"
+done_when = { file = "done" }
+"#,
+    );
+    let look = Duration::from_millis(250);
+    assert_eq!(next_wake(&sim.state, sim.now), sim.now + look);
+}
+
+#[test]
 fn a_done_when_file_ends_the_session() {
     let mut sim = Sim::start(
         r#"

@@ -107,13 +107,17 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
     let jobs = checker::spawn(plan.clone(), done_tx);
 
     session::become_subreaper();
-    let watcher = {
-        let tx = internal_tx.clone();
-        Watcher::start(&plan, move |ev| {
-            let _ = tx.send(Internal::FileChanged(ev));
+    // Nothing to watch: no watcher (its debouncer would wake 20 times a second).
+    let watched = !plan.datasets.is_empty() || plan.sessions.iter().any(|s| !s.outputs.is_empty());
+    let watcher = watched
+        .then(|| {
+            let tx = internal_tx.clone();
+            Watcher::start(&plan, move |ev| {
+                let _ = tx.send(Internal::FileChanged(ev));
+            })
+            .ok()
         })
-        .ok()
-    };
+        .flatten();
 
     let mut sizes: Vec<(u16, u16)> = opts.pane_sizes.clone();
     sizes.resize(n, (24, 80));

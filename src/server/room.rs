@@ -9,8 +9,8 @@
 use super::Shared;
 use super::conn::{Line, MAX_LINE, read_line};
 use super::hub::Outbox;
-use crate::engine::Event;
-use crate::tui::app::App;
+use crate::engine::{Command, Event};
+use crate::tui::app::{App, Mode};
 use crate::tui::model::RunView;
 use crate::tui::{layout, pane_cache, ui};
 use chrono::{DateTime, Utc};
@@ -31,6 +31,11 @@ use std::time::{Duration, Instant};
 
 /// At most this often (≈60 fps).
 const FRAME: Duration = Duration::from_millis(16);
+
+/// After a key is passed to the focused session, frames wait this long at most for
+/// its answer (the echo), which is then drawn at once: no frame of the key alone or
+/// of other panes is in flight ahead of it.
+const ECHO_WAIT: Duration = Duration::from_millis(50);
 
 /// A client that does not acknowledge frames, with this much still to read, gets no
 /// new frame until it catches up (drawing what it cannot take only costs the run
@@ -198,6 +203,7 @@ pub fn serve(
                 acks,
                 in_flight: false,
                 sized: None,
+                echo_until: None,
             };
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 client.run(&input_rx, &live, &wake_rx)
@@ -307,6 +313,8 @@ struct Client<'a> {
     in_flight: bool,
     /// The layout the sessions' terminals were last sized to by this client.
     sized: Option<layout::Layout>,
+    /// A key went to the focused session: its echo is awaited until then.
+    echo_until: Option<Instant>,
 }
 
 /// What the loop does after a message from the client.
@@ -331,7 +339,9 @@ impl Client<'_> {
             let now = Instant::now();
             let mut wake_at = tick_at;
             let mut take = |t: Instant| wake_at = Some(wake_at.map_or(t, |w| w.min(t)));
-            if self.can_draw() {
+            if let Some(t) = self.echo_until {
+                take(t);
+            } else if self.can_draw() {
                 if need_draw {
                     take(last_draw.map_or(now, |t| t + FRAME));
                 }
@@ -366,7 +376,7 @@ impl Client<'_> {
                     // Fell too far behind the run's events: dropped.
                     Err(_) => return Leave::Gone,
                 },
-                recv(wake) -> _ => self.on_output(&mut need_draw, &mut background_at),
+                recv(wake) -> _ => typed |= self.on_output(&mut need_draw, &mut background_at),
                 default(timeout) => {}
             }
             // Keys before output: whatever else the client sent is handled before drawing.
@@ -375,6 +385,17 @@ impl Client<'_> {
                 if let Next::Leave(l) = self.on_input(Some(m), &mut need_draw) {
                     return l;
                 }
+            }
+            let passed_on = self.app.mode == Mode::Input
+                && self
+                    .app
+                    .commands
+                    .iter()
+                    .any(|c| matches!(c, Command::Input(s, _) if *s == self.app.focus));
+            if typed && passed_on {
+                // The session answers: its echo is what to draw, at once.
+                self.echo_until = Some(Instant::now() + ECHO_WAIT);
+                typed = false;
             }
             for c in self.app.commands.drain(..) {
                 let _ = self.shared.commands.send(c);
@@ -406,8 +427,13 @@ impl Client<'_> {
                 self.outbox.drop_connection();
                 return Leave::Gone;
             }
-            // What the user did is answered at once; the rest at the frame rate.
-            let due = typed || last_draw.is_none_or(|t| now >= t + FRAME);
+            if self.echo_until.is_some_and(|t| now >= t) {
+                self.echo_until = None;
+            }
+            // What the user did is answered at once (a key passed to a session: by its
+            // echo); the rest at the frame rate.
+            let due =
+                typed || (self.echo_until.is_none() && last_draw.is_none_or(|t| now >= t + FRAME));
             if need_draw && !self.can_draw() {
                 if !self.acks {
                     // Look again once it may have caught up (an ack wakes the others).
@@ -451,16 +477,21 @@ impl Client<'_> {
     }
 
     /// Pane output arrived: the focused pane's is drawn at the frame rate, the other
-    /// shown panes' a little later (coalesced), hidden panes' not at all.
-    fn on_output(&mut self, need_draw: &mut bool, background_at: &mut Option<Instant>) {
+    /// shown panes' a little later (coalesced), hidden panes' not at all. True when
+    /// it is the echo of a key, to be drawn at once.
+    fn on_output(&mut self, need_draw: &mut bool, background_at: &mut Option<Instant>) -> bool {
         self.app.screens.take_dirty();
         match self.cache.changed(self.app) {
-            pane_cache::Changed::Focused => *need_draw = true,
+            pane_cache::Changed::Focused => {
+                *need_draw = true;
+                return self.echo_until.take().is_some();
+            }
             pane_cache::Changed::Background => {
                 background_at.get_or_insert_with(|| Instant::now() + pane_cache::BACKGROUND_FRAME);
             }
             pane_cache::Changed::Nothing => {}
         }
+        false
     }
 
     /// A key, mouse, paste or resize from the client. Returns how to leave, if so.

@@ -8,9 +8,13 @@
 //! (e.g. `on_success` commands through `std::process`) stay in our session and are
 //! left to whoever spawned them.
 
+use signal_hook::iterator::Signals;
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::{Duration, Instant};
+
+/// How often orphans are looked for when SIGCHLD cannot be listened to.
+const REAP_FALLBACK: Duration = Duration::from_secs(2);
 
 /// Pids of session leaders whose status a waiter thread collects. Held while
 /// spawning so that a child can never be reaped here before it is registered.
@@ -138,7 +142,9 @@ pub fn reap_orphans() {
 /// Make this process a child subreaper (`prctl(PR_SET_CHILD_SUBREAPER)`), so that
 /// processes a session leaves behind (also those that escaped its process group with
 /// `setsid`) reparent to us instead of init, where [`kill_all_descendants`] can find
-/// them. Also starts a background thread that reaps such orphans once they exit.
+/// them. Also starts a background thread that reaps such orphans once they exit: it
+/// sleeps until a child of ours exits (SIGCHLD; an orphan that is already a zombie
+/// when it reparents to us sends one too), so an idle run never scans `/proc`.
 pub fn become_subreaper() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
@@ -149,11 +155,13 @@ pub fn become_subreaper() {
         }
         let _ = std::thread::Builder::new()
             .name("flightdeck-reaper".into())
-            .spawn(|| {
-                loop {
-                    std::thread::sleep(Duration::from_secs(2));
+            .spawn(|| match Signals::new([libc::SIGCHLD]) {
+                // Signals coalesce, but each wake scans every zombie child.
+                Ok(mut exits) => exits.forever().for_each(|_| reap_orphans()),
+                Err(_) => loop {
+                    std::thread::sleep(REAP_FALLBACK);
                     reap_orphans();
-                }
+                },
             });
     });
 }

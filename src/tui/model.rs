@@ -378,7 +378,8 @@ impl RunView {
     }
 
     /// Counts of check results by status. A failure while its owner still runs is
-    /// provisional, not a failure.
+    /// provisional, not a failure; a `warn` check that does not pass is a warning
+    /// (its gate says CONDITIONAL), not a failure.
     pub fn check_counts(&self) -> CheckCounts {
         let mut c = CheckCounts::default();
         for v in &self.checks {
@@ -386,6 +387,11 @@ impl RunView {
                 CheckStatus::Pass => c.pass += 1,
                 CheckStatus::Fail | CheckStatus::Error if v.result.provisional => {
                     c.provisional += 1
+                }
+                CheckStatus::Fail | CheckStatus::Error
+                    if v.result.severity == crate::checks::Severity::Warn =>
+                {
+                    c.warn += 1
                 }
                 CheckStatus::Fail | CheckStatus::Error => c.fail += 1,
                 CheckStatus::Pending => c.pending += 1,
@@ -477,11 +483,13 @@ impl RunView {
     }
 }
 
-/// Check results by status; `provisional`: failing while the owner still runs.
+/// Check results by status; `provisional`: failing while the owner still runs;
+/// `warn`: a `warn` check that does not pass.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct CheckCounts {
     pub pass: usize,
     pub fail: usize,
+    pub warn: usize,
     pub pending: usize,
     pub provisional: usize,
 }

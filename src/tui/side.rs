@@ -3,10 +3,10 @@
 //! full screen (`p`) reuse these lines.
 
 use super::app::App;
-use super::model::fmt_duration;
+use super::model::{CheckCounts, fmt_duration};
 use super::shorten;
 use super::ui::{FOCUS, NEEDS_INPUT, state_color, state_mark};
-use crate::checks::{CheckStatus, Measured, Severity};
+use crate::checks::{CheckStatus, Measured};
 use crate::engine::{Activity, SessionState};
 use crate::gates::Verdict;
 use ratatui::buffer::Buffer;
@@ -86,21 +86,37 @@ pub fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
         });
         section(g_h, panel("Gates", extra), gate_lines, buf);
     }
-    let c = v.check_counts();
-    let provisional = if c.provisional > 0 {
-        format!(", {} provisional", c.provisional)
-    } else {
-        String::new()
-    };
+    // The title's frame: corners, " Checks " and a space after the counts.
+    let room = (side.width as usize).saturating_sub(2 + 8 + 1);
     let extra = Span::styled(
-        format!(
-            "{} pass, {} fail, {} pending{provisional}",
-            c.pass, c.fail, c.pending
-        ),
+        check_summary(v.check_counts(), room),
         Style::default().fg(Color::DarkGray),
     );
     section(c_h, panel("Checks", Some(extra)), check_lines, buf);
     section(f_h, panel("Recent files", None), file_lines, buf);
+}
+
+/// `130 pass, 3 fail, 2 warn, 14 pending, 1 provisional` (counts of zero left out but
+/// pass), or with the list's marks where that does not fit: `✓130 ✗3 !2 …14 ?1`.
+fn check_summary(c: CheckCounts, room: usize) -> String {
+    let counts = [
+        (c.fail, "fail", "✗"),
+        (c.warn, "warn", "!"),
+        (c.pending, "pending", "…"),
+        (c.provisional, "provisional", "?"),
+    ];
+    let shown = counts.iter().filter(|(n, ..)| *n > 0);
+    let words = std::iter::once(format!("{} pass", c.pass))
+        .chain(shown.clone().map(|(n, word, _)| format!("{n} {word}")))
+        .collect::<Vec<_>>()
+        .join(", ");
+    if words.chars().count() <= room {
+        return words;
+    }
+    std::iter::once(format!("✓{}", c.pass))
+        .chain(shown.map(|(n, _, mark)| format!("{mark}{n}")))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn truncate(s: &str, max: usize) -> String {
@@ -304,15 +320,7 @@ pub fn check_lines(app: &App, width: u16) -> Vec<Line<'static>> {
     });
     for k in order {
         let r = &v.checks[k].result;
-        let (mark, color) = match (r.status, r.severity) {
-            (CheckStatus::Pass, _) => ("✓", Color::Green),
-            (CheckStatus::Pending, _) => ("…", Color::DarkGray),
-            // The owner still runs: not a failure yet.
-            _ if r.provisional => ("?", Color::DarkGray),
-            (_, Severity::Warn) => ("!", Color::Yellow),
-            (CheckStatus::Error, _) => ("E", Color::Red),
-            (CheckStatus::Fail, _) => ("✗", Color::Red),
-        };
+        let (mark, color) = super::panels::check_mark(r.status, r.severity, r.provisional);
         let mut st = Style::default().fg(color);
         if r.provisional {
             st = st.add_modifier(Modifier::DIM);
@@ -400,4 +408,30 @@ pub fn file_lines(app: &App, now: Instant, width: u16) -> Vec<Line<'static>> {
             ])
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn check_summary_leaves_out_zeros_and_falls_back_to_marks() {
+        let c = CheckCounts {
+            pass: 130,
+            fail: 3,
+            warn: 2,
+            pending: 14,
+            provisional: 1,
+        };
+        let words = "130 pass, 3 fail, 2 warn, 14 pending, 1 provisional";
+        assert_eq!(check_summary(c, 80), words);
+        assert_eq!(check_summary(c, 30), "✓130 ✗3 !2 …14 ?1");
+        let done = CheckCounts {
+            pass: 16,
+            warn: 1,
+            ..Default::default()
+        };
+        assert_eq!(check_summary(done, 40), "16 pass, 1 warn");
+        assert_eq!(check_summary(CheckCounts::default(), 40), "0 pass");
+    }
 }
