@@ -360,6 +360,8 @@ impl Client<'_> {
                 t.saturating_duration_since(now)
             });
             let mut typed = false;
+            // The echo of a key passed to a session arrived.
+            let mut echo = false;
             select! {
                 recv(input) -> m => {
                     let m = m.ok();
@@ -376,7 +378,7 @@ impl Client<'_> {
                     // Fell too far behind the run's events: dropped.
                     Err(_) => return Leave::Gone,
                 },
-                recv(wake) -> _ => typed |= self.on_output(&mut need_draw, &mut background_at),
+                recv(wake) -> _ => echo = self.on_output(&mut need_draw, &mut background_at),
                 default(timeout) => {}
             }
             // Keys before output: whatever else the client sent is handled before drawing.
@@ -432,15 +434,16 @@ impl Client<'_> {
             }
             // What the user did is answered at once (a key passed to a session: by its
             // echo); the rest at the frame rate.
-            let due =
-                typed || (self.echo_until.is_none() && last_draw.is_none_or(|t| now >= t + FRAME));
+            let due = typed
+                || echo
+                || (self.echo_until.is_none() && last_draw.is_none_or(|t| now >= t + FRAME));
             if need_draw && !self.can_draw() {
                 if !self.acks {
                     // Look again once it may have caught up (an ack wakes the others).
                     tick_at = Some(now + FRAME * 4);
                 }
             } else if due && need_draw {
-                if !self.draw(now) {
+                if !self.draw(now, echo) {
                     return Leave::Gone;
                 }
                 last_draw = Some(now);
@@ -528,8 +531,9 @@ impl Client<'_> {
         self.shared.sizer.store(self.me, Ordering::Relaxed);
     }
 
-    /// Draw a frame and queue the bytes for the client; false when it is gone.
-    fn draw(&mut self, now: Instant) -> bool {
+    /// Draw a frame and queue the bytes for the client; false when it is gone. An
+    /// `echo` frame leaves other panes' news to the next frame, so it is small.
+    fn draw(&mut self, now: Instant, echo: bool) -> bool {
         self.app.screens.take_dirty();
         let size = self.terminal.backend().size;
         let area = Rect::new(0, 0, size.width, size.height);
@@ -557,6 +561,7 @@ impl Client<'_> {
         bytes.append(&mut self.app.terminal_out);
         let app = &*self.app;
         let cache = &self.cache;
+        cache.hold_background(echo);
         if self
             .terminal
             .draw(|f| ui::draw_cached(f, app, now, cache))
