@@ -498,10 +498,16 @@ impl Reader {
     }
 }
 
-impl SessionHandle {
-    /// Write bytes to the session's terminal (as if typed). Never blocks: a writer
-    /// thread delivers them. Fails once the terminal is gone.
-    pub fn write_input(&self, bytes: &[u8]) -> io::Result<()> {
+/// Types into one attempt's terminal as [`SessionHandle::write_input`] does, from
+/// another thread (the server passes a key straight to the session).
+#[derive(Clone)]
+pub struct Keyboard {
+    input: mpsc::Sender<Vec<u8>>,
+    typed: Arc<AtomicBool>,
+}
+
+impl Keyboard {
+    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
         self.typed.store(true, Ordering::Release);
         self.input.send(bytes.to_vec()).map_err(|_| {
             io::Error::new(
@@ -509,6 +515,22 @@ impl SessionHandle {
                 "the session's terminal is closed",
             )
         })
+    }
+}
+
+impl SessionHandle {
+    /// Write bytes to the session's terminal (as if typed). Never blocks: a writer
+    /// thread delivers them. Fails once the terminal is gone.
+    pub fn write_input(&self, bytes: &[u8]) -> io::Result<()> {
+        self.keyboard().write(bytes)
+    }
+
+    /// What types into this attempt's terminal.
+    pub fn keyboard(&self) -> Keyboard {
+        Keyboard {
+            input: self.input.clone(),
+            typed: self.typed.clone(),
+        }
     }
 
     /// Paste text as a terminal does: line ends become `\r`, and the text is wrapped in
