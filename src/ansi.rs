@@ -112,6 +112,9 @@ pub struct LineAssembler {
     /// The start of a UTF-8 character cut at the end of the last chunk.
     carry: [u8; 4],
     carry_len: usize,
+    /// Skip the parser where it would do nothing that matters (off only to test
+    /// that the skipping changes nothing).
+    shortcuts: bool,
 }
 
 /// The length of the UTF-8 sequence that `lead` starts (1 for anything else).
@@ -137,6 +140,31 @@ fn incomplete_tail(bytes: &[u8]) -> usize {
         }
     }
     0
+}
+
+/// How much of `bytes`, parsed from the ground state, is text without a bell and
+/// plain CSI sequences (digits, `:` and `;`, then a final byte other than the queries'
+/// `n` and `c`): nothing an assembler without lines takes note of. It ends back in
+/// the ground state.
+fn unremarkable(bytes: &[u8]) -> usize {
+    let mut from = 0;
+    loop {
+        let Some(p) = memchr::memchr2(0x1b, 0x07, &bytes[from..]) else {
+            return bytes.len();
+        };
+        let at = from + p;
+        if bytes[at] == 0x07 || bytes.get(at + 1) != Some(&b'[') {
+            return at;
+        }
+        let mut end = at + 2;
+        while end < bytes.len() && matches!(bytes[end], b'0'..=b';') {
+            end += 1;
+        }
+        match bytes.get(end) {
+            Some(0x40..=0x7e) if !matches!(bytes[end], b'n' | b'c') => from = end + 1,
+            _ => return at,
+        }
+    }
 }
 
 struct Collector {
@@ -172,6 +200,66 @@ impl Collector {
         self.partial.push(c);
         if self.partial.len() >= self.cap {
             self.end_line();
+        }
+    }
+
+    /// Collect the beginning of `bytes` (parsed from the ground state) that is ASCII
+    /// text, C0 controls and plain CSI sequences that do not matter here, as the
+    /// parser would but without it; returns its length (it ends in the ground state).
+    fn plain(&mut self, bytes: &[u8]) -> usize {
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                0x20..=0x7e => {
+                    let run = bytes[i..]
+                        .iter()
+                        .position(|b| !(0x20..=0x7e).contains(b))
+                        .unwrap_or(bytes.len() - i);
+                    self.push_ascii(&bytes[i..i + run]);
+                    i += run;
+                    continue;
+                }
+                0x1b => {
+                    if bytes.get(i + 1) != Some(&b'[') {
+                        return i;
+                    }
+                    let mut end = i + 2;
+                    while end < bytes.len() && matches!(bytes[end], b'0'..=b';') {
+                        end += 1;
+                    }
+                    match bytes.get(end) {
+                        Some(0x40..=0x7e) if !matches!(bytes[end], b'n' | b'c' | b'C') => {
+                            i = end + 1;
+                            continue;
+                        }
+                        _ => return i,
+                    }
+                }
+                0x7f => {}
+                b @ 0x00..=0x1f => self.execute(b),
+                _ => return i,
+            }
+            i += 1;
+        }
+        i
+    }
+
+    /// `push` for each character of an ASCII run.
+    fn push_ascii(&mut self, mut run: &[u8]) {
+        while !run.is_empty() {
+            if self.pending_cr {
+                self.partial.clear();
+                self.pending_cr = false;
+            }
+            let room = self.cap.saturating_sub(self.partial.len()).max(1);
+            let (now, rest) = run.split_at(room.min(run.len()));
+            // ASCII is UTF-8.
+            self.partial
+                .push_str(std::str::from_utf8(now).unwrap_or_default());
+            if self.partial.len() >= self.cap {
+                self.end_line();
+            }
+            run = rest;
         }
     }
 
@@ -231,9 +319,10 @@ impl Perform for Collector {
         }
     }
 
-    fn osc_dispatch(&mut self, params: &[&[u8]], _bell_terminated: bool) {
+    fn osc_dispatch(&mut self, params: &[&[u8]], bell_terminated: bool) {
         self.called = true;
-        self.grounded = true;
+        // Ended by an ESC, the parser is in that escape sequence.
+        self.grounded = bell_terminated;
         if let Some(osc) = read_osc(params, &mut self.kitty_pending) {
             self.oscs.push(osc);
         }
@@ -254,7 +343,8 @@ impl Perform for Collector {
 
     fn unhook(&mut self) {
         self.called = true;
-        self.grounded = true;
+        // Usually ended by an ESC, whose sequence has only begun.
+        self.grounded = false;
     }
 }
 
@@ -292,6 +382,7 @@ impl LineAssembler {
             silent: 0,
             carry: [0; 4],
             carry_len: 0,
+            shortcuts: true,
         }
     }
 
@@ -317,19 +408,20 @@ impl LineAssembler {
         // such a character loses the next one when invalid bytes follow. Complete the
         // character carried over from the last chunk here, carry over the new tail.
         let mut bytes = bytes;
-        // Without lines, text in the ground state is of no interest: skip straight to
-        // the first ESC or BEL (a flood of plain text costs one memchr).
-        if !self.c.lines_enabled && self.c.grounded {
-            match memchr::memchr2(0x1b, 0x07, bytes) {
-                None => {
+        // Without lines, text in the ground state and colours are of no interest:
+        // skip straight to the first bell or other sequence (a flood of coloured text
+        // costs a memchr per sequence, not a parse).
+        if !self.c.lines_enabled && self.c.grounded && self.shortcuts {
+            match unremarkable(bytes) {
+                n if n == bytes.len() => {
                     self.carry_len = 0;
                     self.silent = 0;
                     return;
                 }
-                Some(0) => {}
-                Some(i) => {
+                0 => {}
+                n => {
                     self.carry_len = 0;
-                    bytes = &bytes[i..];
+                    bytes = &bytes[n..];
                 }
             }
         }
@@ -348,6 +440,10 @@ impl LineAssembler {
                 let n = self.carry_len;
                 self.carry_len = 0;
                 self.advance(&carried[..n]);
+                if take < want {
+                    // The parser holds the cut character: the next bytes decide it.
+                    self.c.grounded = false;
+                }
             } else {
                 return; // still incomplete, and nothing else in this chunk
             }
@@ -360,6 +456,14 @@ impl LineAssembler {
     }
 
     fn advance(&mut self, bytes: &[u8]) {
+        let mut bytes = bytes;
+        if self.c.lines_enabled && self.c.grounded && self.shortcuts {
+            let n = self.c.plain(bytes);
+            if n > 0 {
+                self.silent = 0;
+            }
+            bytes = &bytes[n..];
+        }
         for piece in bytes.chunks(PIECE) {
             self.c.called = false;
             // Whether the parser is back in the ground state is only known from what
@@ -610,7 +714,7 @@ mod tests {
         a.feed(b"\x1b\\after\x07");
         assert_eq!(a.bells(), 1);
         // Same results as with lines, over a mixed stream cut everywhere.
-        let stream = b"a\x07b\x1b]2;t\x07c\x1b[?2004hd\x1bP1$r\x07\x1b\\e\x1b[6n\x07";
+        let stream = b"\x1b[1;31ma\x1b[0m\x07b\x1b]2;t\x07c\x1b[2K\x1b[?2004hd\x1bP1$r\x07\x1b\\e\x1b[6n\x07\x1b[38:5:1m";
         for cut in 1..stream.len() {
             let (x, y) = stream.split_at(cut);
             let mut fast = LineAssembler::without_lines();
@@ -647,5 +751,95 @@ mod tests {
         a.feed(&junk);
         a.feed(b"after\n");
         assert_eq!(a.lines().collect::<Vec<_>>(), ["after"]);
+    }
+
+    mod shortcuts {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn stream() -> impl Strategy<Value = Vec<u8>> {
+            let tokens: Vec<&'static [u8]> = vec![
+                b"text ",
+                b"\r\n",
+                b"\n",
+                b"\r",
+                b"\t",
+                b"\x08",
+                b"\x07",
+                b"\x1b[0m",
+                b"\x1b[1;31m",
+                b"\x1b[38:5:1m",
+                b"\x1b[3C",
+                b"\x1b[6n",
+                b"\x1b[c",
+                b"\x1b[?2004h",
+                b"\x1b[?2004l",
+                b"\x1b]0;title\x07",
+                b"\x1b]9;note\x1b\\",
+                b"\x1bP1$r\x07\x1b\\",
+                b"\x1b(B",
+                "é中".as_bytes(),
+                b"\xff",
+                b"\x7f",
+                b"\x1b[",
+                b"\x1b",
+                b"\x18",
+                b"\x0b",
+                b"0123456789",
+            ];
+            prop::collection::vec(prop::sample::select(tokens), 0..60).prop_map(|t| t.concat())
+        }
+
+        type Seen = (
+            Vec<String>,
+            String,
+            usize,
+            Vec<Option<bool>>,
+            Vec<Query>,
+            Vec<Osc>,
+        );
+
+        fn run(mut a: LineAssembler, bytes: &[u8], cuts: &[usize]) -> Seen {
+            let mut seen: Seen = Default::default();
+            let mut rest = bytes;
+            for cut in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (chunk, more) = rest.split_at((*cut).min(rest.len()));
+                rest = more;
+                a.feed(chunk);
+                seen.0.extend(a.lines().map(str::to_string));
+                seen.2 += a.bells();
+                seen.3.push(a.bracketed_paste());
+                seen.4.extend_from_slice(a.queries());
+                seen.5.extend_from_slice(a.oscs());
+            }
+            seen.1 = a.partial().to_string();
+            if !a.c.lines_enabled {
+                seen.0.clear();
+                seen.1.clear();
+            }
+            seen
+        }
+
+        proptest! {
+            #[test]
+            fn skipping_the_parser_changes_nothing(
+                bytes in stream(),
+                cuts in prop::collection::vec(1usize..40, 1..8),
+                cap in 3usize..30,
+            ) {
+                for lines in [true, false] {
+                    let make = |shortcuts| {
+                        let mut a = LineAssembler::with_cap(cap);
+                        a.c.lines_enabled = lines;
+                        a.shortcuts = shortcuts;
+                        a
+                    };
+                    prop_assert_eq!(run(make(true), &bytes, &cuts), run(make(false), &bytes, &cuts));
+                }
+            }
+        }
     }
 }

@@ -775,3 +775,261 @@ fn dictionary_text_columns_and_their_plain_fallback() {
     assert_eq!(r.len(), checks.len() * 2 + 1);
     all_pass(&r);
 }
+
+/// The same table as Parquet (several writer settings) and as CSV gives the same value
+/// and the same message for every check: sums value by value, dates from decoded
+/// pages or from the row groups' statistics, filters judged once per dictionary
+/// value, and the rows that errors name.
+#[test]
+fn parquet_answers_as_the_csv_of_the_same_table() {
+    use arrow_array::Date32Array;
+    use parquet::file::properties::EnabledStatistics;
+    let dir = tempfile::tempdir().unwrap();
+    let n = 5000usize;
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move |m: u64| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % m
+    };
+    let day0 = 20089; // 2025-01-01
+    // The first row group (1000 rows) holds no date; then dates with a few nulls.
+    let date: Vec<Option<i32>> = (0..n)
+        .map(|i| (i >= 1000 && next(13) != 0).then(|| day0 + next(365) as i32))
+        .collect();
+    let due: Vec<i32> = (0..n).map(|_| day0 - 400 + next(900) as i32).collect();
+    let spend: Vec<Option<f64>> = (0..n)
+        .map(|_| (next(17) != 0).then(|| (next(500_000) as f64 + 1000.0) / 100.0))
+        .collect();
+    let units: Vec<Option<i64>> = (0..n)
+        .map(|_| (next(9) != 0).then(|| next(2000) as i64 - 700))
+        .collect();
+    let markets = ["UK", "DE", "FR", "", "US"];
+    let market: Vec<Option<&str>> = (0..n)
+        .map(|_| (next(11) != 0).then(|| markets[next(5) as usize]))
+        .collect();
+    let code: Vec<String> = (0..n).map(|_| format!("c{:05}", next(40_000))).collect();
+    let batch = RecordBatch::try_from_iter(vec![
+        (
+            "date",
+            Arc::new(Date32Array::from(date.clone())) as ArrayRef,
+        ),
+        ("due", Arc::new(Date32Array::from(due.clone())) as ArrayRef),
+        (
+            "spend",
+            Arc::new(Float64Array::from(spend.clone())) as ArrayRef,
+        ),
+        (
+            "units",
+            Arc::new(Int64Array::from(units.clone())) as ArrayRef,
+        ),
+        (
+            "market",
+            Arc::new(StringArray::from(market.clone())) as ArrayRef,
+        ),
+        (
+            "code",
+            Arc::new(StringArray::from(code.clone())) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    let day = |d: i32| {
+        (chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d as i64))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let mut csv = String::from("date,due,spend,units,market,code\n");
+    for i in 0..n {
+        csv += &format!(
+            "{},{},{},{},{},{}\n",
+            date[i].map(day).unwrap_or_default(),
+            day(due[i]),
+            spend[i].map(|x| x.to_string()).unwrap_or_default(),
+            units[i].map(|x| x.to_string()).unwrap_or_default(),
+            market[i].unwrap_or_default(),
+            code[i]
+        );
+    }
+    std::fs::write(dir.path().join("t.csv"), csv).unwrap();
+    let base = || {
+        WriterProperties::builder()
+            .set_max_row_group_row_count(Some(1000))
+            .set_data_page_row_count_limit(300)
+            .set_write_batch_size(100)
+    };
+    let variants = [
+        ("stats.parquet", base().build()),
+        (
+            "no_stats.parquet",
+            base()
+                .set_statistics_enabled(EnabledStatistics::None)
+                .build(),
+        ),
+        (
+            "plain_v2.parquet",
+            base()
+                .set_dictionary_enabled(false)
+                .set_writer_version(WriterVersion::PARQUET_2_0)
+                .set_compression(Compression::ZSTD(ZstdLevel::default()))
+                .build(),
+        ),
+    ];
+    for (file, props) in variants.iter().cloned() {
+        write(&dir.path().join(file), std::slice::from_ref(&batch), props);
+    }
+    let r = assert_answers_as_csv(
+        dir.path(),
+        "t.csv",
+        &[
+            ("stats", "stats.parquet"),
+            ("no_stats", "no_stats.parquet"),
+            ("plain_v2", "plain_v2.parquet"),
+        ],
+    );
+    // The errors name the first row that is not a number (the first group has no date).
+    for r in [&r[13], &r[TABLE_CHECKS.len() + 3]] {
+        assert_eq!(r["status"], "error");
+        assert!(message(r).contains("row 1001"), "{}", message(r));
+    }
+    // The statistics really are in the one file and not in the other.
+    let meta = |f: &str| {
+        parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&std::fs::File::open(dir.path().join(f)).unwrap())
+            .unwrap()
+    };
+    assert!(
+        meta("stats.parquet")
+            .row_group(2)
+            .column(0)
+            .statistics()
+            .is_some()
+    );
+    assert!(
+        meta("no_stats.parquet")
+            .row_group(2)
+            .column(0)
+            .statistics()
+            .is_none()
+    );
+}
+
+/// Checks of every kind on the table of `parquet_answers_as_the_csv_of_the_same_table`
+/// and `files_other_tools_wrote` (columns date, due, spend, units, market, code).
+const TABLE_CHECKS: [&str; 28] = [
+    "row_count > 0",
+    "sum(spend) > 0",
+    "mean(spend) > 0",
+    "sum(units) > 0",
+    "min(units) < 0",
+    "max(units) > 0",
+    "null_count(date) > 0",
+    "min(date) > 2000-01-01",
+    "max(date) > 2000-01-01",
+    "min(due) > 2000-01-01",
+    "max(due) > 2000-01-01",
+    "min(due) = 'x'",
+    "min(date) > 5",
+    "sum(date) > 0",
+    "row_count where market = 'UK' > 0",
+    "row_count where market != 'UK' > 0",
+    "row_count where market > 5 > 0",
+    "null_count(market) > 0",
+    "min(market) = 'DE'",
+    "sum(spend) where market = 'UK' > 0",
+    "min(date) where market = 'DE' > 2000-01-01",
+    "null_count(date) where market = 'FR' > 0",
+    "row_count where spend > 2500 > 0",
+    "row_count where date >= 2025-06-01 > 0",
+    "row_count where units < 0 > 0",
+    "max(code) > 'a'",
+    "min(spend) > 0",
+    "sum(market) > 0",
+];
+
+/// Alone, a date column's nulls, minimum and maximum come from the statistics where a
+/// file has them (the first row group with a date is decoded for the row it names).
+const DATE_CHECKS: [&str; 4] = [
+    "null_count(date) > 0",
+    "min(date) > 2000-01-01",
+    "max(date) > 2000-01-01",
+    "min(date) > 5",
+];
+
+/// Every Parquet file of `files` (name, path) answers [`TABLE_CHECKS`] and
+/// [`DATE_CHECKS`] with the same status, value and message as `csv`; the answers on
+/// the CSV file, in the order of the checks.
+fn assert_answers_as_csv(dir: &Path, csv: &str, files: &[(&str, &str)]) -> Vec<Value> {
+    let mut datasets = vec![("csv", csv, &TABLE_CHECKS[..])];
+    for (name, file) in files {
+        datasets.push((name, file, &TABLE_CHECKS[..]));
+    }
+    let dated: Vec<String> = files.iter().map(|(n, _)| format!("{n}_dates")).collect();
+    datasets.push(("csv_dates", csv, &DATE_CHECKS[..]));
+    for (name, (_, file)) in dated.iter().zip(files) {
+        datasets.push((name, file, &DATE_CHECKS[..]));
+    }
+    let sets = files.len() + 1;
+    let r = check(dir, &datasets);
+    assert_eq!(r.len(), (TABLE_CHECKS.len() + DATE_CHECKS.len()) * sets);
+    let (r, r_dates) = r.split_at(TABLE_CHECKS.len() * sets);
+    let answer = |r: &Value, file: &str| {
+        (
+            r["check"].clone(),
+            r["status"].clone(),
+            r["value"].clone(),
+            message(r).replace(file, "FILE"),
+        )
+    };
+    for (results, checks) in [(r, &TABLE_CHECKS[..]), (r_dates, &DATE_CHECKS[..])] {
+        for (d, (_, file)) in files.iter().enumerate() {
+            for (i, c) in checks.iter().enumerate() {
+                let want = answer(&results[i], csv);
+                let got = answer(&results[(d + 1) * checks.len() + i], file);
+                assert_eq!(got, want, "{file}: {c}");
+            }
+        }
+    }
+    let mut csv_answers = r[..TABLE_CHECKS.len()].to_vec();
+    csv_answers.extend_from_slice(&r_dates[..DATE_CHECKS.len()]);
+    csv_answers
+}
+
+/// Files pyarrow, polars and duckdb wrote of one table (`tests/data/parquet/make.py`:
+/// their own statistics, dictionaries, page versions and row groups) answer every
+/// check as the CSV of the table does.
+#[test]
+fn files_other_tools_wrote() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/parquet");
+    let mut files = vec![];
+    for name in [
+        "table.csv.gz",
+        "pyarrow.parquet",
+        "polars.parquet",
+        "duckdb.parquet",
+    ] {
+        std::fs::copy(data.join(name), dir.path().join(name)).unwrap();
+        files.push((name.trim_end_matches(".parquet"), name));
+    }
+    for (file, tool) in [
+        ("pyarrow.parquet", "parquet-cpp-arrow"),
+        ("polars.parquet", "Polars"),
+        ("duckdb.parquet", "DuckDB"),
+    ] {
+        let meta = parquet::file::metadata::ParquetMetaDataReader::new()
+            .parse_and_finish(&std::fs::File::open(dir.path().join(file)).unwrap())
+            .unwrap();
+        let by = meta.file_metadata().created_by().unwrap_or_default();
+        assert!(by.starts_with(tool), "{by}");
+        assert!(meta.num_row_groups() >= 3);
+    }
+    let r = assert_answers_as_csv(dir.path(), "table.csv.gz", &files[1..]);
+    let uk = &r[14];
+    assert_eq!(uk["status"], "pass", "{}", message(uk));
+    assert!(
+        r[12]["message"].as_str().unwrap().contains("row 16"),
+        "{}",
+        message(&r[12])
+    );
+}

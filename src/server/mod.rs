@@ -169,6 +169,14 @@ impl OutputSink for Tee {
             None => answers,
         }
     }
+
+    fn output_burst(&self, session: usize, bytes: &[u8]) -> Vec<u8> {
+        let answers = self.screens.output_burst(session, bytes);
+        match &self.headless {
+            Some(h) => h.output(session, bytes),
+            None => answers,
+        }
+    }
 }
 
 /// Run a plan as its server until the run has finished and no client is attached.

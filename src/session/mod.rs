@@ -41,6 +41,12 @@ pub trait OutputSink: Send + Sync {
     /// Returns bytes to write back into the session's terminal: answers to terminal
     /// queries such as a cursor position report (`CSI 6n`). Usually empty.
     fn output(&self, session: usize, bytes: &[u8]) -> Vec<u8>;
+    /// Like `output`, while more output is already waiting to be read: the sink may
+    /// put off the work these bytes need, keeping its state exact, until the burst
+    /// ends with an `output` call (possibly with no bytes).
+    fn output_burst(&self, session: usize, bytes: &[u8]) -> Vec<u8> {
+        self.output(session, bytes)
+    }
 }
 
 /// An output sink that discards everything (used by `check` and tests).
@@ -146,6 +152,11 @@ const BACKED_UP: usize = 2048;
 const FLOOD_READS: u32 = 32;
 /// The nice value a flooding session's reader thread takes for the rest of its attempt.
 const FLOOD_NICE: libc::c_int = 10;
+/// Once a burst of output is this long, the session floods: its pane's emulator
+/// catches up when the session has been quiet for [`FLOOD_QUIET_MS`], not at each
+/// moment the reader finds the PTY empty (docs/control-room.md, "Floods").
+const FLOOD_BURST: usize = 64 * 1024;
+const FLOOD_QUIET_MS: libc::c_int = 10;
 /// After the child exited, report the exit once its output has been quiet this long
 /// even if the PTY has not reached EOF (a grandchild still holds the terminal).
 const EXIT_QUIET: Duration = Duration::from_millis(300);
@@ -414,6 +425,9 @@ impl Reader {
         let mut buf = vec![0u8; READ_BUF];
         // Backed-up reads in a row, until the session is seen flooding.
         let mut backed_up = Some(0u32);
+        // The sink was last given bytes as part of a burst, of this many bytes so far.
+        let mut in_burst = false;
+        let mut burst = 0usize;
         loop {
             let n = match self.file.read(&mut buf) {
                 Ok(0) => break,
@@ -450,11 +464,30 @@ impl Reader {
             }
             self.last_output.store(now_ms(), Ordering::Release);
             self.scan(chunk);
-            let answers = self.sink.output(self.session, chunk);
+            // In a flood the reader may empty the PTY faster than the session fills it:
+            // the burst goes on unless the session stays quiet a moment.
+            burst += n;
+            let wait = if burst >= FLOOD_BURST {
+                FLOOD_QUIET_MS
+            } else {
+                0
+            };
+            in_burst = more_waiting(&self.file, wait);
+            if !in_burst {
+                burst = 0;
+            }
+            let answers = if in_burst {
+                self.sink.output_burst(self.session, chunk)
+            } else {
+                self.sink.output(self.session, chunk)
+            };
             if !answers.is_empty() {
                 let _ = self.answers.send(answers);
             }
             self.busy.store(false, Ordering::Release);
+        }
+        if in_burst {
+            let _ = self.sink.output(self.session, &[]);
         }
     }
 
@@ -496,6 +529,18 @@ impl Reader {
             });
         }
     }
+}
+
+/// More output can be read within `wait_ms` (a burst goes on).
+fn more_waiting(file: &File, wait_ms: libc::c_int) -> bool {
+    let mut fd = libc::pollfd {
+        fd: file.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: poll(2) on one descriptor we own.
+    let ready = unsafe { libc::poll(&mut fd, 1, wait_ms) };
+    ready == 1 && fd.revents & libc::POLLIN != 0 && fd.revents & libc::POLLHUP == 0
 }
 
 /// Types into one attempt's terminal as [`SessionHandle::write_input`] does, from

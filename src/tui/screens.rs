@@ -104,6 +104,19 @@ impl OutputSink for Screens {
         self.mark_dirty();
         replies
     }
+
+    /// The pane's emulator may put these bytes off (docs/control-room.md, "Floods").
+    fn output_burst(&self, session: usize, bytes: &[u8]) -> Vec<u8> {
+        if session >= self.panes.len() {
+            return Vec::new();
+        }
+        let Some(replies) = self.pane(session).defer(bytes) else {
+            return Vec::new();
+        };
+        self.changes[session].fetch_add(1, Ordering::AcqRel);
+        self.mark_dirty();
+        replies
+    }
 }
 
 #[cfg(test)]

@@ -211,6 +211,11 @@ impl Scrollback {
         self.rows.len()
     }
 
+    /// The most rows kept.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }

@@ -165,9 +165,9 @@ impl ColAcc {
         }
     }
 
-    /// Add a number to the sum (a reader that sums typed values itself).
-    pub fn add_sum(&mut self, x: f64) {
-        self.sum.add(x);
+    /// The running sum, for a reader that sums typed values itself.
+    pub fn sum_mut(&mut self) -> &mut Neumaier {
+        &mut self.sum
     }
 
     fn shift(&mut self, by: u64) {

@@ -11,11 +11,13 @@
 //!   checks of the dataset still run.
 
 mod batch;
+mod stats;
+mod text;
 
 use super::metrics::{Acc, Ctx, RowState};
 use super::read::{FileData, ReadError, slots_for};
 use arrow_schema::{DataType, Field, Schema};
-use batch::{add_batch, supported};
+use batch::{Scratch, add_batch};
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -29,9 +31,11 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use text::supported;
 
-/// Rows per decoded batch.
-const BATCH: usize = 64 * 1024;
+/// Rows per decoded batch: small enough that the reader's buffers (64 KB of 8-byte
+/// values) come from the allocator's free lists instead of fresh pages each batch.
+const BATCH: usize = 8 * 1024;
 
 pub(super) fn read(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
     // The parquet crate asserts on some malformed metadata (e.g. negative offsets): a bad
@@ -171,7 +175,18 @@ fn read_file(file: File, ctx: &Ctx<'_>) -> Result<FileData, ReadError> {
             acc.add_rows(rows);
             break;
         }
-        match read_groups(&source, &arrow, &wanted, &group_rows, ctx) {
+        let types: Vec<DataType> = arrow
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.data_type().clone())
+            .collect();
+        let summarised = stats::summarised(&meta, &types, need, &wanted);
+        let columns = Columns {
+            wanted: &wanted,
+            summarised: &summarised,
+        };
+        match read_groups(&source, &arrow, &columns, &group_rows, ctx) {
             Ok(read) => {
                 let unreadable = std::mem::take(&mut acc.unreadable);
                 let notes = std::mem::take(&mut acc.notes);
@@ -357,11 +372,17 @@ struct GroupError {
     msg: String,
 }
 
+/// The columns to read: (slot, root) of each, and those statistics answer.
+struct Columns<'a> {
+    wanted: &'a [(usize, usize)],
+    summarised: &'a [stats::Summarised],
+}
+
 /// Decode row groups on every core and merge their accumulators in file order.
 fn read_groups(
     source: &Pread,
     arrow: &ArrowReaderMetadata,
-    wanted: &[(usize, usize)],
+    columns: &Columns<'_>,
     group_rows: &[u64],
     ctx: &Ctx<'_>,
 ) -> Result<Acc, GroupError> {
@@ -378,12 +399,20 @@ fn read_groups(
             .map(|_| {
                 s.spawn(|| {
                     let mut out = vec![];
+                    let mut scratch = Scratch::default();
                     loop {
                         let g = next.fetch_add(1, Ordering::Relaxed);
                         if g >= groups {
                             break;
                         }
-                        let r = read_group(source, arrow, wanted, g, ctx);
+                        let r = read_group(
+                            source,
+                            arrow,
+                            columns,
+                            (g, group_rows[g]),
+                            ctx,
+                            &mut scratch,
+                        );
                         let failed = r.is_err();
                         out.push((g, r));
                         if failed {
@@ -431,24 +460,49 @@ fn reader(
         .build()
 }
 
-/// One row group into a fresh accumulator (rows numbered from 1 within it).
+/// One row group of `rows` rows into a fresh accumulator (rows numbered from 1 within
+/// it): its columns decoded, or summed up from their statistics.
 fn read_group(
     source: &Pread,
     arrow: &ArrowReaderMetadata,
-    wanted: &[(usize, usize)],
-    group: usize,
+    columns: &Columns<'_>,
+    (group, rows): (usize, u64),
     ctx: &Ctx<'_>,
+    scratch: &mut Scratch,
 ) -> Result<Acc, GroupError> {
     let err = |e: &dyn std::fmt::Display| GroupError {
         group,
         msg: e.to_string(),
     };
-    let batches = reader(source, arrow, wanted.iter().map(|w| w.1), group).map_err(|e| err(&e))?;
+    let summary = |slot: usize| {
+        columns
+            .summarised
+            .iter()
+            .find(|s| s.slot == slot && s.decoded != Some(group))
+    };
+    let decode: Vec<(usize, usize)> = columns
+        .wanted
+        .iter()
+        .copied()
+        .filter(|&(slot, _)| summary(slot).is_none())
+        .collect();
     let mut acc = Acc::new(ctx.need);
-    let st = RowState::new(ctx.need);
-    for batch in batches {
-        let batch = batch.map_err(|e| err(&e))?;
-        add_batch(&mut acc, ctx, &st, wanted, &batch).map_err(|e| err(&e))?;
+    if decode.is_empty() {
+        acc.add_rows(rows);
+    } else {
+        let batches =
+            reader(source, arrow, decode.iter().map(|w| w.1), group).map_err(|e| err(&e))?;
+        let st = RowState::new(ctx.need);
+        for batch in batches {
+            let batch = batch.map_err(|e| err(&e))?;
+            add_batch(&mut acc, ctx, &st, &decode, &batch, scratch).map_err(|e| err(&e))?;
+        }
+    }
+    let planned = &ctx.need.groups[0].cols;
+    for (c, (slot, _)) in acc.groups[0].cols.iter_mut().zip(planned) {
+        if let Some(s) = summary(*slot) {
+            stats::fold(c, &s.groups[group], rows);
+        }
     }
     Ok(acc)
 }

@@ -7,6 +7,9 @@
 //! queries (cursor position, device attributes, mode reports, colours, text area
 //! size) are collected and returned to the engine to write back into the PTY.
 
+mod backlog;
+mod skim;
+
 use super::osc::OscCap;
 use super::palette;
 use super::scrollback::{Row, Scrollback};
@@ -16,9 +19,11 @@ use alacritty_terminal::index::{Column, Line, Point};
 use alacritty_terminal::term::cell::Flags;
 use alacritty_terminal::term::{Config, Term, TermMode};
 use alacritty_terminal::vte::ansi::{CursorShape, Processor};
+use backlog::Backlog;
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
+use skim::Tracker;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -93,6 +98,10 @@ pub struct Pane {
     storage_rows: usize,
     /// Attempt this terminal belongs to (0: nothing started yet).
     pub attempt: u32,
+    /// Follows every byte as the parser would, for skimming a flood.
+    tracker: Tracker,
+    /// Output not parsed yet (a flood).
+    backlog: Backlog,
 }
 
 fn config(scrollback: usize) -> Config {
@@ -121,6 +130,8 @@ impl Pane {
             offset: 0,
             storage_rows: 0,
             attempt: 0,
+            tracker: Tracker::default(),
+            backlog: Backlog::default(),
         };
         pane.reserve_history();
         pane
@@ -179,13 +190,15 @@ impl Pane {
     /// A new attempt: the terminal's modes are reset, earlier attempts stay visible
     /// above (the session writes the separator line that names the attempt).
     pub fn new_attempt(&mut self, attempt: u32) {
+        self.catch_up_quietly();
+        self.backlog.clear_unsent();
         self.parser = Processor::new();
+        self.tracker = Tracker::default();
         self.osc = OscCap::default();
-        self.parser.advance(&mut self.term, NEW_ATTEMPT);
+        self.advance(NEW_ATTEMPT);
         if self.term.grid().cursor.point.column.0 > 0 {
-            self.parser.advance(&mut self.term, b"\r\n");
+            self.advance(b"\r\n");
         }
-        self.take_history();
         self.replies();
         self.attempt = attempt;
     }
@@ -203,6 +216,9 @@ impl Pane {
         if size == self.size {
             return;
         }
+        self.catch_up_quietly();
+        // The emulator's resize resets the scroll region.
+        self.tracker.region_full = true;
         let (old, grew) = (self.size, size.rows > self.size.rows);
         self.size = size;
         self.term.resize(size);
@@ -220,17 +236,22 @@ impl Pane {
         self.reserve_history();
     }
 
-    /// Parse output; returns the replies to write back into the PTY.
-    pub fn feed(&mut self, bytes: &[u8]) -> Vec<u8> {
-        let bytes = self.osc.filter(bytes);
-        let mut rest: &[u8] = &bytes;
+    /// Parse bytes in full.
+    fn advance(&mut self, bytes: &[u8]) {
+        self.tracker.follow(bytes);
+        self.emulate(bytes);
+    }
+
+    /// Parse bytes the tracker has already followed (or that stand for a skimmed
+    /// stretch it has), moving what scrolls off into the scrollback as it goes.
+    fn emulate(&mut self, bytes: &[u8]) {
+        let mut rest = bytes;
         while !rest.is_empty() {
             let n = piece(rest, self.size, self.piece_budget());
             self.parser.advance(&mut self.term, &rest[..n]);
             self.take_history();
             rest = &rest[n..];
         }
-        self.replies()
     }
 
     /// End a synchronized update (DEC mode 2026) whose time is up; true if one was.
@@ -298,6 +319,7 @@ impl Pane {
 
     /// Scroll back (positive: up into history) by lines.
     pub fn scroll(&mut self, lines: i32) {
+        self.catch_up_quietly();
         let to = (self.scroll_offset() as i64 + lines as i64).clamp(0, self.history() as i64);
         self.offset = to as usize;
     }
@@ -308,6 +330,7 @@ impl Pane {
     }
 
     pub fn scroll_to_bottom(&mut self) {
+        self.catch_up_quietly();
         self.offset = 0;
     }
 

@@ -157,3 +157,174 @@ fn synchronized_output_is_held_until_end() {
     assert!(p.expire_sync(Instant::now() + std::time::Duration::from_secs(1)));
     assert_eq!(p.row_text(0), "partialmore");
 }
+
+/// A flood fed in chunks, deferred and skimmed, ends exactly as every byte fed one
+/// by one through the plain path: screen, cells' colours, cursor, modes, scrollback,
+/// scroll position and replies.
+mod skimming {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Neither `CSI 2 J`, `CSI 3 J` nor wide characters: a row moved to the compact
+    /// scrollback is frozen, while the emulator would still clear it (`CSI 3 J`),
+    /// drop the spacer at its end (overwriting a wide character that wrapped from
+    /// it), or scroll one more blank row when its own history is empty (`CSI 2 J`),
+    /// so those depend on how output is cut into chunks, skimmed or not.
+    fn token() -> impl Strategy<Value = Vec<u8>> {
+        let fixed: Vec<&'static [u8]> = vec![
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"\t",
+            b"\x08",
+            b"\x07",
+            b"\x1b[0m",
+            b"\x1b[m",
+            b"\x1b[1;31m",
+            b"\x1b[42m",
+            b"\x1b[38;5;208m",
+            b"\x1b[7m",
+            b"\x1b[39;49m",
+            b"\x1b[?1049h",
+            b"\x1b[?1049l",
+            b"\x1b[H",
+            b"\x1b[2;3H",
+            b"\x1b[A",
+            b"\x1b[2B",
+            b"\x1b[3C",
+            b"\x1b[K",
+            b"\x1b[2J",
+            b"\x1b]0;title\x07",
+            b"\x1b]2;other\x1b\\",
+            b"\x1b7",
+            b"\x1b8",
+            b"\x1b[3b",
+            b"\x1b[?25l",
+            b"\x1b[?25h",
+            b"\x1b[?1h",
+            b"\x1b[?2004h",
+            b"\x1b(0",
+            b"\x1b(B",
+            b"\x0e",
+            b"\x0f",
+            b"\x1b[c",
+            b"\x1b[2;3r",
+            b"\x1b[r",
+            b"\x1bM",
+            b"\x1bD",
+            b"\x1b]8;;http://x\x07",
+            b"\x1b]8;;\x07",
+            b"\x1b]4;1;rgb:10/20/30\x07",
+            b"\x1b[4h",
+            b"\x1b[4l",
+            "中".as_bytes(),
+            "é".as_bytes(),
+            b"\x1b[",
+        ];
+        prop_oneof![
+            4 => "[a-z ]{0,12}".prop_map(String::into_bytes),
+            3 => prop::sample::select(fixed).prop_map(<[u8]>::to_vec),
+            2 => (0usize..160, prop::bool::ANY).prop_map(|(n, colour)| {
+                let mut out = Vec::new();
+                for i in 0..n {
+                    if colour {
+                        out.extend_from_slice(
+                            format!("\x1b[2m{i}\x1b[0m \x1b[1;31mERR\x1b[0m line {i}\r\n").as_bytes(),
+                        );
+                    } else {
+                        out.extend_from_slice(format!("line {i} of a flood\r\n").as_bytes());
+                    }
+                }
+                out
+            }),
+        ]
+    }
+
+    /// Everything that can be seen of a pane.
+    fn seen(p: &Pane) -> String {
+        let size = p.size();
+        let mut out = format!(
+            "mode {:?} alt {} cursor {:?} history {} offset {}\n",
+            p.mode(),
+            p.alt_screen(),
+            p.cursor(),
+            p.history(),
+            p.scroll_offset()
+        );
+        for i in 0..p.history() {
+            out += &format!("stored {:?}\n", p.stored_row(i));
+        }
+        for r in 0..size.rows {
+            for c in 0..size.cols {
+                out += &format!("{:?}", p.cell_style(r, c));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+        #[test]
+        fn skimmed_floods_end_as_plain_ones(
+            tokens in prop::collection::vec(token(), 1..40),
+            rows in 2u16..7,
+            cols in 4u16..24,
+            limit in 0usize..24,
+            cuts in prop::collection::vec((1usize..3000, 0u8..8), 1..64),
+            scrolled in prop::bool::ANY,
+        ) {
+            let bytes: Vec<u8> = tokens.concat();
+            let mut plain = Pane::new(rows, cols, limit);
+            let mut fast = Pane::new(rows, cols, limit);
+            if scrolled {
+                for p in [&mut plain, &mut fast] {
+                    p.feed(b"a\r\nb\r\nc\r\nd\r\ne\r\nf\r\n");
+                    p.scroll(1);
+                }
+            }
+            let mut plain_replies = Vec::new();
+            for b in &bytes {
+                plain_replies.extend(plain.feed(std::slice::from_ref(b)));
+            }
+            let mut fast_replies = Vec::new();
+            let mut rest = &bytes[..];
+            for (len, how) in cuts.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (chunk, more) = rest.split_at((*len).min(rest.len()));
+                rest = more;
+                // Mostly a burst; now and then the burst ends.
+                if *how == 0 {
+                    fast_replies.extend(fast.feed(chunk));
+                } else {
+                    fast_replies.extend(fast.defer(chunk).unwrap_or_default());
+                }
+            }
+            fast_replies.extend(fast.feed(&[]));
+            prop_assert_eq!(seen(&fast), seen(&plain));
+            prop_assert_eq!(fast_replies, plain_replies);
+        }
+    }
+
+    #[test]
+    fn a_long_flood_is_skimmed_and_ends_the_same() {
+        let mut plain = Pane::new(5, 40, 30);
+        let mut fast = Pane::new(5, 40, 30);
+        let flood: Vec<u8> = (0..5000)
+            .flat_map(|i| format!("\x1b[2m{i}\x1b[0m \x1b[31mlog\x1b[0m {i}\r\n").into_bytes())
+            .collect();
+        for line in flood.split_inclusive(|b| *b == b'\n') {
+            plain.feed(line);
+        }
+        for chunk in flood.chunks(4096) {
+            let _ = fast.defer(chunk);
+        }
+        // Most of it was skimmed, never emulated.
+        assert!(fast.backlog.skimmed_total > flood.len() / 2);
+        fast.feed(&[]);
+        assert_eq!(seen(&fast), seen(&plain));
+        assert_eq!(fast.row_text(3), "4999 log 4999");
+    }
+}
