@@ -776,8 +776,9 @@ fn dictionary_text_columns_and_their_plain_fallback() {
     all_pass(&r);
 }
 
-/// The same table as Parquet (several writer settings) and as CSV gives the same value
-/// and the same message for every check: sums value by value, dates from decoded
+/// The same table as Parquet (with and without statistics, dictionary and plain v2
+/// pages, text as an Arrow dictionary with 8-bit keys) and as CSV gives the same value
+/// and the same message for every check: sums, dates from decoded
 /// pages or from the row groups' statistics, filters judged once per dictionary
 /// value, and the rows that errors name.
 #[test]
@@ -878,6 +879,21 @@ fn parquet_answers_as_the_csv_of_the_same_table() {
     for (file, props) in variants.iter().cloned() {
         write(&dir.path().join(file), std::slice::from_ref(&batch), props);
     }
+    // Text as an Arrow dictionary with 8-bit keys (its schema kept in the file).
+    let market8: arrow_array::DictionaryArray<arrow_array::types::Int8Type> =
+        market.iter().copied().collect();
+    let schema = batch.schema();
+    let columns: Vec<(&str, ArrayRef)> = schema
+        .fields()
+        .iter()
+        .zip(batch.columns())
+        .map(|(f, c)| match f.name().as_str() {
+            "market" => ("market", Arc::new(market8.clone()) as ArrayRef),
+            name => (name, c.clone()),
+        })
+        .collect();
+    let batch8 = RecordBatch::try_from_iter(columns).unwrap();
+    write(&dir.path().join("keys8.parquet"), &[batch8], base().build());
     let r = assert_answers_as_csv(
         dir.path(),
         "t.csv",
@@ -885,6 +901,7 @@ fn parquet_answers_as_the_csv_of_the_same_table() {
             ("stats", "stats.parquet"),
             ("no_stats", "no_stats.parquet"),
             ("plain_v2", "plain_v2.parquet"),
+            ("keys8", "keys8.parquet"),
         ],
     );
     // The errors name the first row that is not a number (the first group has no date).
@@ -911,6 +928,18 @@ fn parquet_answers_as_the_csv_of_the_same_table() {
             .column(0)
             .statistics()
             .is_none()
+    );
+    let keys8 = std::fs::File::open(dir.path().join("keys8.parquet")).unwrap();
+    let keys8 = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(keys8)
+        .unwrap()
+        .schema()
+        .clone();
+    assert_eq!(
+        keys8.field_with_name("market").unwrap().data_type(),
+        &arrow_schema::DataType::Dictionary(
+            Box::new(arrow_schema::DataType::Int8),
+            Box::new(arrow_schema::DataType::Utf8)
+        )
     );
 }
 
