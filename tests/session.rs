@@ -514,6 +514,114 @@ fn flood_arrives_byte_exact() {
     assert_eq!(sink.0.load(Ordering::Relaxed), (sep_end + SIZE) as u64);
 }
 
+/// A coloured flood through a real PTY into a real pane: most of it is skimmed, yet
+/// the bell, the title and the notification in its middle are all heard, the log has
+/// every byte, and the pane ends as one fed every line in full.
+#[test]
+fn a_skimmed_flood_loses_nothing() {
+    use flightdeck::tui::pane::Pane;
+    use flightdeck::tui::screens::Screens;
+    const LINES: usize = 30_000;
+    let mut data = Vec::new();
+    for i in 0..LINES {
+        data.extend_from_slice(
+            format!(
+                "\x1b[2m{i:05}\x1b[0m \x1b[1;31mERROR\x1b[0m worker {} batch {i}\n",
+                i % 7
+            )
+            .as_bytes(),
+        );
+        if i == LINES / 2 {
+            data.extend_from_slice(b"\x07\x1b]2;flooding\x07\x1b]9;halfway there\x1b\\");
+        }
+    }
+    // A short scrollback: the unoptimised build reads slower than a release one
+    // catches up, so it is the backlog's length that makes it skim.
+    const SCROLLBACK: usize = 100;
+    let screens = Screens::new(&[(24, 80)], SCROLLBACK);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("flood.txt");
+    std::fs::write(&file, &data).unwrap();
+    let mut run = start_with(&["cat", file.to_str().unwrap()], screens.clone(), |_, _| {});
+    // The terminal turns each LF into CR LF on the way.
+    let crlf: Vec<u8> = data
+        .iter()
+        .flat_map(|&b| {
+            if b == b'\n' {
+                vec![b'\r', b'\n']
+            } else {
+                vec![b]
+            }
+        })
+        .collect();
+    // A starved reader may still be draining when the exit is reported (EXIT_QUIET):
+    // wait for the last line in the log and on the pane.
+    let last = format!(
+        "{:05} ERROR worker {} batch {}",
+        LINES - 1,
+        (LINES - 1) % 7,
+        LINES - 1
+    );
+    let log = wait_until(
+        Duration::from_secs(300),
+        "the whole flood in the log",
+        || {
+            let log = std::fs::read(&run.log).unwrap_or_default();
+            (without_separators(&log).len() >= crlf.len()).then_some(log)
+        },
+    );
+    wait_until(Duration::from_secs(60), "the last line on the pane", || {
+        (screens.pane(0).row_text(22) == last).then_some(())
+    });
+    run.drain();
+    assert!(
+        run.events
+            .iter()
+            .any(|e| matches!(e, SessionIo::Bell { .. }))
+    );
+    assert!(
+        run.events
+            .iter()
+            .any(|e| matches!(e, SessionIo::Title { title, .. } if title == "flooding"))
+    );
+    assert!(
+        run.events
+            .iter()
+            .any(|e| matches!(e, SessionIo::Notification { text, .. } if text == "halfway there"))
+    );
+    let logged = without_separators(&log);
+    let differs = logged.iter().zip(&crlf).position(|(a, b)| a != b);
+    assert!(
+        logged == crlf,
+        "the log has {} bytes of {}, the first difference at {differs:?}",
+        logged.len(),
+        crlf.len()
+    );
+    let pane = screens.pane(0);
+    assert!(
+        pane.skimmed() > data.len() / 2,
+        "skimmed {} of {} bytes",
+        pane.skimmed(),
+        data.len()
+    );
+    let mut plain = Pane::new(24, 80, SCROLLBACK);
+    plain.new_attempt(1);
+    for line in log.split_inclusive(|b| *b == b'\n') {
+        plain.feed(line);
+    }
+    assert_eq!(pane.text_lines(), plain.text_lines());
+    assert_eq!(pane.cursor(), plain.cursor());
+    assert_eq!(
+        pane.row_text(22),
+        format!(
+            "{:05} ERROR worker {} batch {}",
+            LINES - 1,
+            (LINES - 1) % 7,
+            LINES - 1
+        )
+    );
+}
+
 #[test]
 fn log_is_appended_across_attempts() {
     let dir = tempfile::tempdir().unwrap();

@@ -88,6 +88,11 @@ impl Pane {
         }
     }
 
+    /// Bytes of output skimmed so far: never emulated (tests and diagnostics).
+    pub fn skimmed(&self) -> usize {
+        self.backlog.skimmed_total
+    }
+
     /// Feed the whole backlog; returns the replies (with any not sent yet).
     pub fn catch_up(&mut self) -> Vec<u8> {
         if self.backlog.lines > self.tail_lines() {
