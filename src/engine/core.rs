@@ -371,6 +371,10 @@ impl RunState {
                 self.sessions[session].tracker.typed();
                 self.refresh_activity(session, fx);
             }
+            Command::Typed(session) if session < n && self.sessions[session].alive => {
+                self.sessions[session].tracker.typed();
+                self.refresh_activity(session, fx);
+            }
             Command::Resize(session, rows, cols) if session < n => {
                 fx.push(Effect::Resize {
                     session,

@@ -653,6 +653,20 @@ quiet_after = "10s"
 }
 
 #[test]
+fn typing_answers_a_session_that_needs_input() {
+    let mut sim = Sim::start("[[session]]\nname = \"a\"\ncommand = \"sleep 100\"\n");
+    let activity = |sim: &Sim| sim.state.sessions[0].activity;
+    sim.apply(Input::Bell {
+        session: 0,
+        attempt: 1,
+    });
+    assert_eq!(activity(&sim), Some(super::Activity::NeedsInput));
+    // The keys went straight to its terminal; the engine hears that they did.
+    sim.apply(Input::Command(Command::Typed(0)));
+    assert_eq!(activity(&sim), Some(super::Activity::Working));
+}
+
+#[test]
 fn an_idle_run_sleeps_until_a_session_may_turn_quiet() {
     let mut sim = Sim::start(
         r#"

@@ -11,7 +11,7 @@ use super::{Command, Event, RunHandle, RunOptions, Stamped};
 use crate::agent::alert::{Alert, AlertEvent};
 use crate::plan::Plan;
 use crate::record::{self, Recorder};
-use crate::session::{self, OutputSink, SessionHandle, SessionIo, SpawnRequest};
+use crate::session::{self, Keyboard, OutputSink, SessionHandle, SessionIo, SpawnRequest};
 use crate::watch::Watcher;
 use anyhow::{Context, Result, bail};
 use chrono::{DateTime, Utc};
@@ -40,6 +40,25 @@ enum Internal {
 /// How long the end of a run waits for the plan's `notify` command.
 const RUN_FINISHED_ALERT_WAIT: Duration = Duration::from_secs(3);
 
+/// Each session's running attempt's [`Keyboard`], if one runs.
+#[derive(Default)]
+pub struct Keyboards(std::sync::Mutex<Vec<Option<Keyboard>>>);
+
+impl Keyboards {
+    pub fn get(&self, session: usize) -> Option<Keyboard> {
+        let all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        all.get(session).cloned().flatten()
+    }
+
+    fn set(&self, session: usize, keyboard: Option<Keyboard>) {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if all.len() <= session {
+            all.resize(session + 1, None);
+        }
+        all[session] = keyboard;
+    }
+}
+
 /// A running attempt's process.
 struct Process {
     attempt: u32,
@@ -59,6 +78,7 @@ struct Driver {
     internal_tx: UnboundedSender<Internal>,
     jobs: crossbeam_channel::Sender<CheckJob>,
     processes: Vec<Option<Process>>,
+    keyboards: Arc<Keyboards>,
     /// Terminal size (rows, cols) per session.
     sizes: Vec<(u16, u16)>,
     started: DateTime<Utc>,
@@ -138,6 +158,7 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         internal_tx,
         jobs,
         processes: (0..n).map(|_| None).collect(),
+        keyboards: Arc::default(),
         sizes,
         started: Utc::now(),
         run_started: Instant::now(),
@@ -156,6 +177,7 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         driver.execute(effect);
     }
 
+    let keyboards = driver.keyboards.clone();
     std::thread::Builder::new()
         .name("engine".into())
         .spawn(move || {
@@ -173,6 +195,7 @@ pub fn start(plan: Arc<Plan>, opts: RunOptions, sink: Arc<dyn OutputSink>) -> Re
         plan,
         commands: cmd_tx,
         events: events_rx,
+        keyboards,
     })
 }
 
@@ -246,7 +269,7 @@ impl Driver {
                     .as_ref()
                     .is_some_and(|p| p.attempt == attempt)
                 {
-                    self.processes[session] = None;
+                    self.forget(session);
                 }
                 Input::Exited {
                     session,
@@ -340,6 +363,12 @@ impl Driver {
         seen
     }
 
+    /// The session's attempt has ended (or is let go).
+    fn forget(&mut self, session: usize) {
+        self.processes[session] = None;
+        self.keyboards.set(session, None);
+    }
+
     fn handle(&self, session: usize) -> Option<&SessionHandle> {
         self.processes[session].as_ref().map(|p| &p.handle)
     }
@@ -380,7 +409,7 @@ impl Driver {
                     });
                 }
             }
-            Effect::Release { session } => self.processes[session] = None,
+            Effect::Release { session } => self.forget(session),
             Effect::RunOnSuccess { session, attempt } => {
                 let cmds = self.plan.sessions[session].on_success.clone();
                 let shell = self.plan.shell.clone();
@@ -543,6 +572,7 @@ impl Driver {
         match session::spawn(req, self.io_tx.clone(), self.sink.clone()) {
             Ok(handle) => {
                 let pid = handle.pid;
+                self.keyboards.set(i, Some(handle.keyboard()));
                 self.processes[i] = Some(Process {
                     attempt,
                     handle,

@@ -201,6 +201,9 @@ pub enum Command {
     Recheck,
     /// Bytes to write into a session's terminal.
     Input(usize, Vec<u8>),
+    /// The user typed into a session's terminal through its [`Keyboard`](crate::session::Keyboard)
+    /// (what it asked is answered).
+    Typed(usize),
     /// The pane of a session has this inner size (rows, cols).
     Resize(usize, u16, u16),
     /// Stop everything, write the record, finish.

@@ -28,7 +28,7 @@ mod state;
 mod core_tests;
 
 pub use actions::ensure_worktree;
-pub use driver::start;
+pub use driver::{Keyboards, start};
 pub use events::*;
 pub use outcome::Outcome;
 pub use policy::{Readiness, SessionFacts, session_dependency};
@@ -69,4 +69,7 @@ pub struct RunHandle {
     /// Ends with `Event::RunFinished`, after which the record is complete. Each
     /// event carries the `ts` it has in `events.jsonl`.
     pub events: UnboundedReceiver<Stamped>,
+    /// The running attempts' keyboards: a frontend may type without a trip through
+    /// the engine (then it sends [`Command::Typed`]).
+    pub keyboards: Arc<Keyboards>,
 }

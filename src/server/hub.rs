@@ -87,6 +87,8 @@ struct OutboxState {
     closed: bool,
     /// The writer thread has ended.
     done: bool,
+    /// The writer thread holds a chunk it is writing (bytes sent now would pass it).
+    writing: bool,
     /// When the connection last took bytes (or had nothing waiting).
     progress: std::time::Instant,
 }
@@ -108,6 +110,7 @@ impl Outbox {
                 bytes: 0,
                 closed: false,
                 done: false,
+                writing: false,
                 progress: std::time::Instant::now(),
             }),
             ready: Condvar::new(),
@@ -131,6 +134,7 @@ impl Outbox {
                 loop {
                     if let Some(c) = st.queue.pop_front() {
                         st.bytes -= c.len();
+                        st.writing = true;
                         break c;
                     }
                     if st.closed {
@@ -144,7 +148,9 @@ impl Outbox {
                 self.drop_connection();
                 return;
             }
-            self.lock().progress = std::time::Instant::now();
+            let mut st = self.lock();
+            st.writing = false;
+            st.progress = std::time::Instant::now();
         }
     }
 
@@ -153,11 +159,20 @@ impl Outbox {
     }
 
     /// Queue `bytes`; false when the connection is gone or has been dropped for
-    /// falling behind.
-    pub fn send(&self, bytes: Vec<u8>) -> bool {
+    /// falling behind. With nothing ahead of them they are written at once, as far as
+    /// the socket takes them without waiting (a key's echo skips a thread's wake-up).
+    pub fn send(&self, mut bytes: Vec<u8>) -> bool {
         let mut st = self.lock();
         if st.closed {
             return false;
+        }
+        if st.queue.is_empty() && !st.writing {
+            let sent = send_now(&self.stream, &bytes);
+            if sent == bytes.len() {
+                st.progress = std::time::Instant::now();
+                return true;
+            }
+            bytes.drain(..sent);
         }
         if st.bytes + bytes.len() > OUTBOX_LIMIT {
             drop(st);
@@ -232,6 +247,21 @@ impl Outbox {
     pub fn is_closed(&self) -> bool {
         self.lock().closed
     }
+}
+
+/// Write what `stream` takes without waiting; how many bytes it took.
+fn send_now(stream: &UnixStream, bytes: &[u8]) -> usize {
+    use std::os::fd::AsRawFd;
+    // SAFETY: a plain send(2) of a live buffer on a socket this process owns.
+    let n = unsafe {
+        libc::send(
+            stream.as_raw_fd(),
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL,
+        )
+    };
+    usize::try_from(n).unwrap_or(0)
 }
 
 #[cfg(test)]

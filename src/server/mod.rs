@@ -68,6 +68,8 @@ pub struct Shared {
     pub started: String,
     pub only: Option<Vec<String>>,
     pub commands: tokio::sync::mpsc::UnboundedSender<Command>,
+    /// The running sessions' keyboards: a key in input mode goes straight in.
+    pub keyboards: Arc<engine::Keyboards>,
     pub hub: Hub,
     pub screens: Arc<Screens>,
     pub clients: Mutex<Clients>,
@@ -213,6 +215,7 @@ pub fn serve(
         plan,
         commands,
         mut events,
+        keyboards,
     } = handle;
 
     let shared = Arc::new(Shared {
@@ -222,6 +225,7 @@ pub fn serve(
         started: chrono::Local::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         only,
         commands: commands.clone(),
+        keyboards: keyboards.clone(),
         hub: Hub::default(),
         screens: screens.clone(),
         clients: Mutex::new(Clients {
@@ -272,6 +276,7 @@ pub fn serve(
             plan: plan.clone(),
             commands: commands.clone(),
             events: rx,
+            keyboards: keyboards.clone(),
         };
         let thread = std::thread::spawn(move || headless::run(handle, &sink, color));
         (tx, thread)

@@ -10,7 +10,8 @@ use super::Shared;
 use super::conn::{Line, MAX_LINE, read_line};
 use super::hub::Outbox;
 use crate::engine::{Command, Event};
-use crate::tui::app::{App, Mode};
+use crate::tui::app::{App, InputKey, Mode, input_mode_key};
+use crate::tui::keys::encode_paste;
 use crate::tui::model::RunView;
 use crate::tui::{layout, pane_cache, ui};
 use chrono::{DateTime, Utc};
@@ -25,8 +26,8 @@ use std::cell::RefCell;
 use std::io::BufReader;
 use std::os::unix::net::UnixStream;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// At most this often (≈60 fps).
@@ -48,6 +49,8 @@ const STALL_LIMIT: Duration = Duration::from_secs(10);
 /// What the client sent.
 enum Input {
     Term(TermEvent),
+    /// A key or paste the connection thread passed straight to this session.
+    Typed(usize),
     /// The client has written a frame to its terminal.
     Ack,
     /// The client's terminal hung up, or it asked to detach.
@@ -163,11 +166,16 @@ pub fn serve(
     let (wake_tx, wake_rx) = crossbeam_channel::bounded(1);
     let me = shared.add_client(wake_tx, cols, rows);
     let (input_tx, input_rx) = crossbeam_channel::unbounded();
+    let typist = Arc::new(Typist {
+        shared: shared.clone(),
+        typing: Mutex::new(None),
+    });
     {
         let outbox = outbox.clone();
+        let typist = typist.clone();
         let _ = std::thread::Builder::new()
             .name("server-client-input".into())
-            .spawn(move || read_input(reader, &outbox, &input_tx));
+            .spawn(move || read_input(reader, &outbox, &typist, &input_tx));
     }
     let (past, live) = shared.hub.subscribe();
     // Past events happened before this client came: replayed at their own time, so
@@ -201,6 +209,8 @@ pub fn serve(
                 terminal: &mut terminal,
                 cache: pane_cache::PaneCache::default(),
                 acks,
+                typist: &typist,
+                typing: None,
                 in_flight: false,
                 sized: None,
                 echo_until: None,
@@ -257,10 +267,56 @@ fn leave_line(shared: &Shared, code: Option<i32>) -> String {
     }
 }
 
+/// Passes a client's keys (and pastes) in input mode straight to the session, on the
+/// connection's own thread: they skip the drawing thread and the engine. The drawing
+/// thread says which session the client types into; the prefix key ends that here
+/// at once, and goes on to the app, which leaves input mode.
+struct Typist {
+    shared: Arc<Shared>,
+    typing: Mutex<Option<usize>>,
+}
+
+impl Typist {
+    fn set(&self, session: Option<usize>) {
+        *self.typing.lock().unwrap_or_else(|e| e.into_inner()) = session;
+    }
+
+    /// Type `ev` into the session, if the client types into one: which one.
+    fn pass(&self, ev: &TermEvent) -> Option<usize> {
+        let mut typing = self.typing.lock().unwrap_or_else(|e| e.into_inner());
+        let session = (*typing)?;
+        let keyboard = self.shared.keyboards.get(session)?;
+        let bytes = {
+            let mut pane = self.shared.screens.pane(session);
+            let bytes = match ev {
+                TermEvent::Key(key) => match input_mode_key(key, pane.app_cursor()) {
+                    InputKey::Send(bytes) => bytes,
+                    InputKey::Leave => {
+                        *typing = None;
+                        return None;
+                    }
+                    InputKey::Ignore => return None,
+                },
+                TermEvent::Paste(text) => encode_paste(text, pane.bracketed_paste()),
+                _ => return None,
+            };
+            if bytes.is_empty() {
+                return None;
+            }
+            pane.scroll_to_bottom();
+            bytes
+        };
+        keyboard.write(&bytes).ok()?;
+        let _ = self.shared.commands.send(Command::Typed(session));
+        Some(session)
+    }
+}
+
 /// Read the client's messages: terminal events, detach, or the end.
 fn read_input(
     mut reader: BufReader<UnixStream>,
     outbox: &Outbox,
+    typist: &Typist,
     tx: &crossbeam_channel::Sender<Input>,
 ) {
     while let Line::Text(line) = read_line(&mut reader, MAX_LINE) {
@@ -279,7 +335,10 @@ fn read_input(
             Input::Quit
         } else if let Some(ev) = msg.get("term") {
             match serde_json::from_value::<TermEvent>(ev.clone()) {
-                Ok(ev) => Input::Term(ev),
+                Ok(ev) => match typist.pass(&ev) {
+                    Some(session) => Input::Typed(session),
+                    None => Input::Term(ev),
+                },
                 Err(e) => {
                     outbox.send_json(&json!({ "error": format!("not a terminal event: {e}") }));
                     continue;
@@ -309,6 +368,9 @@ struct Client<'a> {
     /// answer waits for one frame at most) and a flood is drawn as fast as the
     /// terminal takes it.
     acks: bool,
+    typist: &'a Typist,
+    /// The session the typist was last told this client types into.
+    typing: Option<usize>,
     /// A frame was sent and not yet acknowledged.
     in_flight: bool,
     /// The layout the sessions' terminals were last sized to by this client.
@@ -360,6 +422,8 @@ impl Client<'_> {
                 t.saturating_duration_since(now)
             });
             let mut typed = false;
+            // The echo of a key passed to a session arrived.
+            let mut echo = false;
             select! {
                 recv(input) -> m => {
                     let m = m.ok();
@@ -376,7 +440,7 @@ impl Client<'_> {
                     // Fell too far behind the run's events: dropped.
                     Err(_) => return Leave::Gone,
                 },
-                recv(wake) -> _ => typed |= self.on_output(&mut need_draw, &mut background_at),
+                recv(wake) -> _ => echo = self.on_output(&mut need_draw, &mut background_at),
                 default(timeout) => {}
             }
             // Keys before output: whatever else the client sent is handled before drawing.
@@ -397,8 +461,13 @@ impl Client<'_> {
                 self.echo_until = Some(Instant::now() + ECHO_WAIT);
                 typed = false;
             }
-            for c in self.app.commands.drain(..) {
-                let _ = self.shared.commands.send(c);
+            self.send_commands();
+            // Input mode began, ended or moved: the typist follows (its own
+            // `Leave` holds until the app has seen that key).
+            let typing = (self.app.mode == Mode::Input).then_some(self.app.focus);
+            if typing != self.typing {
+                self.typing = typing;
+                self.typist.set(typing);
             }
             if self.app.exit {
                 return match self.app.view.finished.as_ref() {
@@ -432,15 +501,16 @@ impl Client<'_> {
             }
             // What the user did is answered at once (a key passed to a session: by its
             // echo); the rest at the frame rate.
-            let due =
-                typed || (self.echo_until.is_none() && last_draw.is_none_or(|t| now >= t + FRAME));
+            let due = typed
+                || echo
+                || (self.echo_until.is_none() && last_draw.is_none_or(|t| now >= t + FRAME));
             if need_draw && !self.can_draw() {
                 if !self.acks {
                     // Look again once it may have caught up (an ack wakes the others).
                     tick_at = Some(now + FRAME * 4);
                 }
             } else if due && need_draw {
-                if !self.draw(now) {
+                if !self.draw(now, echo) {
                     return Leave::Gone;
                 }
                 last_draw = Some(now);
@@ -448,6 +518,21 @@ impl Client<'_> {
                 background_at = None;
                 need_draw = false;
             }
+        }
+    }
+
+    /// The app's commands to the engine; what it types goes through the session's
+    /// keyboard, as the typist's keys do, so the two never pass each other.
+    fn send_commands(&mut self) {
+        for c in self.app.commands.drain(..) {
+            let command = match c {
+                Command::Input(session, bytes) => match self.shared.keyboards.get(session) {
+                    Some(keyboard) if keyboard.write(&bytes).is_ok() => Command::Typed(session),
+                    _ => Command::Input(session, bytes),
+                },
+                other => other,
+            };
+            let _ = self.shared.commands.send(command);
         }
     }
 
@@ -466,6 +551,14 @@ impl Client<'_> {
             Some(Input::Term(ev)) => {
                 if let Some(leave) = self.on_term(ev, need_draw) {
                     return Next::Leave(leave);
+                }
+            }
+            Some(Input::Typed(session)) => {
+                self.take_size();
+                // Typing brings the pane back to live: drawn with the echo.
+                *need_draw = true;
+                if session == self.app.focus {
+                    self.echo_until = Some(Instant::now() + ECHO_WAIT);
                 }
             }
             Some(Input::Ack) => self.in_flight = false,
@@ -528,8 +621,9 @@ impl Client<'_> {
         self.shared.sizer.store(self.me, Ordering::Relaxed);
     }
 
-    /// Draw a frame and queue the bytes for the client; false when it is gone.
-    fn draw(&mut self, now: Instant) -> bool {
+    /// Draw a frame and queue the bytes for the client; false when it is gone. An
+    /// `echo` frame leaves other panes' news to the next frame, so it is small.
+    fn draw(&mut self, now: Instant, echo: bool) -> bool {
         self.app.screens.take_dirty();
         let size = self.terminal.backend().size;
         let area = Rect::new(0, 0, size.width, size.height);
@@ -542,9 +636,7 @@ impl Client<'_> {
             // when it changes (sizing locks every pane, which readers hold while
             // they parse).
             self.app.prepare(area);
-            for c in self.app.commands.drain(..) {
-                let _ = self.shared.commands.send(c);
-            }
+            self.send_commands();
             self.sized = Some(self.app.layout.clone());
         } else {
             self.app.layout = layout;
@@ -557,6 +649,7 @@ impl Client<'_> {
         bytes.append(&mut self.app.terminal_out);
         let app = &*self.app;
         let cache = &self.cache;
+        cache.hold_background(echo);
         if self
             .terminal
             .draw(|f| ui::draw_cached(f, app, now, cache))

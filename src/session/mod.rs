@@ -543,10 +543,16 @@ fn more_waiting(file: &File, wait_ms: libc::c_int) -> bool {
     ready == 1 && fd.revents & libc::POLLIN != 0 && fd.revents & libc::POLLHUP == 0
 }
 
-impl SessionHandle {
-    /// Write bytes to the session's terminal (as if typed). Never blocks: a writer
-    /// thread delivers them. Fails once the terminal is gone.
-    pub fn write_input(&self, bytes: &[u8]) -> io::Result<()> {
+/// Types into one attempt's terminal as [`SessionHandle::write_input`] does, from
+/// another thread (the server passes a key straight to the session).
+#[derive(Clone)]
+pub struct Keyboard {
+    input: mpsc::Sender<Vec<u8>>,
+    typed: Arc<AtomicBool>,
+}
+
+impl Keyboard {
+    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
         self.typed.store(true, Ordering::Release);
         self.input.send(bytes.to_vec()).map_err(|_| {
             io::Error::new(
@@ -554,6 +560,22 @@ impl SessionHandle {
                 "the session's terminal is closed",
             )
         })
+    }
+}
+
+impl SessionHandle {
+    /// Write bytes to the session's terminal (as if typed). Never blocks: a writer
+    /// thread delivers them. Fails once the terminal is gone.
+    pub fn write_input(&self, bytes: &[u8]) -> io::Result<()> {
+        self.keyboard().write(bytes)
+    }
+
+    /// What types into this attempt's terminal.
+    pub fn keyboard(&self) -> Keyboard {
+        Keyboard {
+            input: self.input.clone(),
+            typed: self.typed.clone(),
+        }
     }
 
     /// Paste text as a terminal does: line ends become `\r`, and the text is wrapped in

@@ -280,14 +280,16 @@ impl App {
             return;
         }
         if self.mode == Mode::Input {
-            if is_prefix(&key) {
-                self.mode = Mode::Normal;
-                self.after_prefix = true;
-                self.say("input mode left (Ctrl-a again sends Ctrl-a)", now);
-                return;
-            }
             let app_cursor = self.screens.pane(self.focus).app_cursor();
-            self.send_input(encode_key(&key, app_cursor));
+            match input_mode_key(&key, app_cursor) {
+                InputKey::Leave => {
+                    self.mode = Mode::Normal;
+                    self.after_prefix = true;
+                    self.say("input mode left (Ctrl-a again sends Ctrl-a)", now);
+                }
+                InputKey::Send(bytes) => self.send_input(bytes),
+                InputKey::Ignore => {}
+            }
             return;
         }
         if std::mem::take(&mut self.after_prefix) && is_prefix(&key) {
@@ -572,6 +574,29 @@ impl App {
         {
             self.message = None;
         }
+    }
+}
+
+/// What a key does in input mode.
+pub enum InputKey {
+    /// Nothing (a key release).
+    Ignore,
+    /// The prefix: input mode ends.
+    Leave,
+    /// These bytes go to the focused session.
+    Send(Vec<u8>),
+}
+
+/// In input mode, what a key does: the one rule, for [`App::on_key`] and for the
+/// server's connection thread, which passes keys on without waiting for the
+/// drawing thread (docs/protocol.md, "The screen stream").
+pub fn input_mode_key(key: &KeyEvent, app_cursor: bool) -> InputKey {
+    if key.kind == KeyEventKind::Release {
+        InputKey::Ignore
+    } else if is_prefix(key) {
+        InputKey::Leave
+    } else {
+        InputKey::Send(encode_key(key, app_cursor))
     }
 }
 

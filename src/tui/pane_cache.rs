@@ -23,6 +23,8 @@ pub struct PaneCache {
     drawn: RefCell<HashMap<usize, Drawn>>,
     /// When a pane copied from here although it had changed must be drawn afresh.
     due: RefCell<Option<Instant>>,
+    /// This frame answers a key: unfocused panes' news waits for the next one.
+    hold: std::cell::Cell<bool>,
 }
 
 /// A pane busy being fed when a frame is drawn is looked at again this soon.
@@ -74,6 +76,12 @@ impl PaneCache {
         self.drawn
             .borrow_mut()
             .retain(|i, _| app.layout.panes.iter().any(|p| p.session == *i));
+    }
+
+    /// Whether this frame leaves unfocused panes' news to the next frame (it
+    /// answers a key, and should be small and quick).
+    pub fn hold_background(&self, hold: bool) {
+        self.hold.set(hold);
     }
 
     /// Forget every pane (the next frame renders them all).
@@ -150,10 +158,12 @@ impl PaneCache {
         let key = (area, pane.size(), pane.scroll_offset(), cursor);
         if let Some(d) = drawn.get(&i).filter(|d| d.key == key) {
             let fresh = d.changes == changes;
+            let held = i != app.focus && self.hold.get();
             let wait = i != app.focus && now < d.at + BACKGROUND_FRAME;
-            if fresh || wait {
+            if fresh || wait || held {
                 copy(d, buf);
                 if !fresh {
+                    // Past already when held: the next frame draws it.
                     let at = d.at + BACKGROUND_FRAME;
                     drop(drawn);
                     self.later(at);
