@@ -256,26 +256,11 @@ pub(super) fn draw_confirm(app: &App, area: Rect, buf: &mut Buffer) {
         Line::raw(" Quit stops every session and writes the record."),
         Line::raw(""),
         Line::from(vec![
-            Span::styled(
-                " y",
-                Style::default()
-                    .fg(Color::LightRed)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            answer_key(" y", Color::LightRed),
             Span::raw(" quit    "),
-            Span::styled(
-                "n",
-                Style::default()
-                    .fg(Color::LightGreen)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            answer_key("n", Color::LightGreen),
             Span::raw(" keep running    "),
-            Span::styled(
-                "d",
-                Style::default()
-                    .fg(Color::LightYellow)
-                    .add_modifier(Modifier::BOLD),
-            ),
+            answer_key("d", Color::LightYellow),
             Span::raw(" detach"),
         ]),
     ];
@@ -289,4 +274,9 @@ pub(super) fn draw_confirm(app: &App, area: Rect, buf: &mut Buffer) {
                 .title(" Quit? "),
         )
         .render(r, buf);
+}
+
+/// A key the quit question accepts, bold in its colour.
+fn answer_key(key: &'static str, color: Color) -> Span<'static> {
+    Span::styled(key, Style::default().fg(color).add_modifier(Modifier::BOLD))
 }
