@@ -5,6 +5,11 @@ use super::pane::Pane;
 use crate::session::OutputSink;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+/// A pane some client drew within this long is shown: a flood in it catches up on a
+/// clock (docs/control-room.md, "Floods").
+const SHOWN_FOR: Duration = Duration::from_secs(1);
 
 /// The emulators of every session, shared by the reader threads (through the
 /// [`OutputSink`] impl) and the UI. One mutex per pane: a flooding session never
@@ -16,6 +21,9 @@ pub struct Screens {
     changes: Vec<AtomicU64>,
     dirty: AtomicBool,
     wake: Mutex<Option<Box<dyn Fn() + Send>>>,
+    /// Per pane, when a client last drew it, in milliseconds after `epoch` (0: never).
+    drawn_at: Vec<AtomicU64>,
+    epoch: Instant,
 }
 
 impl Screens {
@@ -29,6 +37,8 @@ impl Screens {
             changes: sizes.iter().map(|_| AtomicU64::new(0)).collect(),
             dirty: AtomicBool::new(true),
             wake: Mutex::new(None),
+            drawn_at: sizes.iter().map(|_| AtomicU64::new(0)).collect(),
+            epoch: Instant::now(),
         })
     }
 
@@ -64,6 +74,27 @@ impl Screens {
             Err(std::sync::TryLockError::Poisoned(e)) => Some(e.into_inner()),
             Err(std::sync::TryLockError::WouldBlock) => None,
         }
+    }
+
+    /// A client is drawing pane `i`.
+    pub fn drawn(&self, i: usize) {
+        if let Some(at) = self.drawn_at.get(i) {
+            at.store(self.millis(), Ordering::Relaxed);
+        }
+    }
+
+    /// Whether some client drew pane `i` lately.
+    fn shown(&self, i: usize) -> bool {
+        let at = self
+            .drawn_at
+            .get(i)
+            .map_or(0, |a| a.load(Ordering::Relaxed));
+        at != 0 && self.millis().saturating_sub(at) < SHOWN_FOR.as_millis() as u64
+    }
+
+    /// Milliseconds since the panes were made, from 1 (0 is "never").
+    fn millis(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
     }
 
     /// Mark the screen changed and wake the UI once.
@@ -110,7 +141,8 @@ impl OutputSink for Screens {
         if session >= self.panes.len() {
             return Vec::new();
         }
-        let Some(replies) = self.pane(session).defer(bytes) else {
+        let shown = self.shown(session);
+        let Some(replies) = self.pane(session).defer(bytes, shown) else {
             return Vec::new();
         };
         self.changes[session].fetch_add(1, Ordering::AcqRel);
