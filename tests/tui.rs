@@ -775,12 +775,8 @@ fn launch(dir: &std::path::Path, plan: &str) -> tmux::Tmux {
     // A socket directory of its own: runs of parallel tests never meet.
     let runtime = dir.join(".runtime");
     std::fs::create_dir(&runtime).unwrap();
-    let cmd = format!(
-        "XDG_RUNTIME_DIR={} {} run plan.toml; echo EXIT=$?; sleep 60",
-        runtime.display(),
-        bin().display()
-    );
-    tmux::Tmux::start(&cmd, dir, &[])
+    let cmd = format!("{} run plan.toml; echo EXIT=$?; sleep 60", bin().display());
+    tmux::Tmux::start(&cmd, dir, &[("XDG_RUNTIME_DIR", &runtime)])
 }
 
 /// Start `flightdeck run` on `plan` in a real tmux; None (skipped) without tmux.

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 pub struct Tmux {
     socket: std::path::PathBuf,
     conf: std::path::PathBuf,
+    /// The runs' socket directory in the pane (`XDG_RUNTIME_DIR`): the caller's, or
+    /// one of this tmux's own. Whatever runs are still live there end with it.
+    runtime: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -53,14 +56,21 @@ impl Tmux {
         // set-clipboard on: an OSC 52 reaching tmux becomes a paste buffer.
         let conf = dir.path().join("tmux.conf");
         std::fs::write(&conf, "set -g set-clipboard on\n").unwrap();
+        let runtime = match env.iter().find(|(k, _)| *k == "XDG_RUNTIME_DIR") {
+            Some((_, v)) => v.to_path_buf(),
+            None => dir.path().join("runtime"),
+        };
+        std::fs::create_dir_all(&runtime).unwrap();
         let t = Tmux {
             socket,
             conf,
+            runtime,
             _dir: dir,
         };
         let (w, h) = (w.to_string(), h.to_string());
         let mut c = t.tmux(&["new-session", "-d", "-x", &w, "-y", &h, "-c"]);
         c.arg(cwd).arg(cmd).env_remove("TMUX");
+        c.env("XDG_RUNTIME_DIR", &t.runtime);
         for (k, v) in env {
             c.env(k, v);
         }
@@ -130,6 +140,20 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
+        // Killing tmux only detaches a control room; a failed test's run would go on.
         self.kill();
+        let flightdeck = env!("CARGO_BIN_EXE_flightdeck");
+        let Ok(sockets) = std::fs::read_dir(self.runtime.join("flightdeck")) else {
+            return;
+        };
+        for entry in sockets.flatten() {
+            let name = entry.file_name();
+            if let Some(id) = name.to_str().and_then(|n| n.strip_suffix(".sock")) {
+                let _ = Command::new(flightdeck)
+                    .args(["ctl", id, "quit"])
+                    .env("XDG_RUNTIME_DIR", &self.runtime)
+                    .output();
+            }
+        }
     }
 }
