@@ -120,7 +120,8 @@ impl PaneCache {
     }
 
     /// Draw pane `i`'s screen into `area`: copied when it may be, else rendered.
-    /// `pane`: None when a reader is feeding it (it was drawn into this area before).
+    /// `pane`: None when a reader is feeding it (it was drawn into this area before):
+    /// the last drawing is copied, and looked at again soon.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn render(
         &self,
@@ -148,7 +149,8 @@ impl PaneCache {
         let Some(pane) = pane else {
             if let Some(d) = drawn.get(&i) {
                 copy(d, buf);
-                if d.changes != changes {
+                // The focused pane may also have been scrolled by a key.
+                if d.changes != changes || i == app.focus {
                     drop(drawn);
                     self.later(now + BUSY_RETRY);
                 }
@@ -190,18 +192,20 @@ impl PaneCache {
     }
 }
 
-/// Pane `i` for drawing, and its border's facts. Without a cache, or focused, it is
-/// waited for; otherwise a pane that a reader is feeding right now is not (None: its
-/// last drawing is used), so a flood elsewhere never holds up a frame.
+/// Pane `i` for drawing, and its border's facts. With a cache, a pane that a reader
+/// is feeding right now is not waited for, focused or not (None: its last drawing is
+/// used): a reader of a flood is niced and may hold the lock a long time when the
+/// CPUs are busy, and a key's frame must not wait for it. Without a cache, or never
+/// drawn into this area, it is waited for.
 pub(super) fn lock_pane<'a>(
     app: &'a App,
     i: usize,
     area: Rect,
     cache: Option<&PaneCache>,
 ) -> (Option<MutexGuard<'a, Pane>>, Facts) {
-    if let Some(cache) = cache
-        && i != app.focus
-    {
+    // A flood in a pane no client draws does not keep catching up.
+    app.screens.drawn(i);
+    if let Some(cache) = cache {
         match app.screens.try_pane(i) {
             Some(pane) => {
                 let facts = Facts::of(&pane);

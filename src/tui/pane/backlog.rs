@@ -6,18 +6,23 @@
 //! screen and the scrollback — so once it holds a few times that many, the part
 //! before them is skimmed ([`super::skim`]): only the sequences whose effect outlives
 //! the text are fed, and the text, cursor moves and erasing are skipped. The rest is
-//! fed in full when the burst ends, at the latest [`CATCH_UP_EVERY`]. The screen,
-//! cursor, modes, colours and scrollback come out exactly as if every byte had been
-//! emulated (a property test in `tests.rs` checks it); when that cannot be shown
-//! for a stretch, it is fed in full.
+//! fed in full when the burst ends, or every [`CATCH_UP_EVERY`] while a client
+//! shows the pane (one nobody looks at need not keep up). The screen, cursor, modes,
+//! colours and scrollback come out exactly as if every byte had been emulated (a
+//! property test in `tests.rs` checks it); when that cannot be shown for a stretch,
+//! it is fed in full.
 
 use super::Pane;
 use super::skim::{Skimmed, settles};
 use std::time::{Duration, Instant};
 
-/// A flooding session's pane catches up at least this often, so what a client sees
-/// lags the flood by at most this much.
+/// A flooding session's pane that a client shows catches up at least this often, so
+/// what the client sees lags the flood by at most this much.
 const CATCH_UP_EVERY: Duration = Duration::from_millis(100);
+
+/// A backlog this long is caught up even if no client shows its pane: output with
+/// few line feeds is never skimmed.
+const CATCH_UP_BYTES: usize = 4 << 20;
 
 /// A backlog that held more than this is given back to the allocator once caught up.
 const KEEP_CAPACITY: usize = 256 * 1024;
@@ -48,14 +53,14 @@ impl Backlog {
 
 impl Pane {
     /// Output that came while more was waiting to be read: it may be parsed later.
+    /// `shown`: a client shows the pane, so it catches up every [`CATCH_UP_EVERY`].
     /// Returns the replies to write back if the pane caught up (its screen changed),
     /// None if the bytes wait.
-    pub fn defer(&mut self, bytes: &[u8]) -> Option<Vec<u8>> {
+    pub fn defer(&mut self, bytes: &[u8], shown: bool) -> Option<Vec<u8>> {
         self.push(bytes);
-        let due = self
-            .backlog
-            .since
-            .is_some_and(|s| s.elapsed() >= CATCH_UP_EVERY);
+        let backlog = &self.backlog;
+        let due = backlog.bytes.len() >= CATCH_UP_BYTES
+            || (shown && backlog.since.is_some_and(|s| s.elapsed() >= CATCH_UP_EVERY));
         due.then(|| self.catch_up())
     }
 

@@ -293,11 +293,11 @@ mod skimming {
                 }
                 let (chunk, more) = rest.split_at((*len).min(rest.len()));
                 rest = more;
-                // Mostly a burst; now and then the burst ends.
+                // Mostly a burst, shown on a client or not; now and then the burst ends.
                 if *how == 0 {
                     fast_replies.extend(fast.feed(chunk));
                 } else {
-                    fast_replies.extend(fast.defer(chunk).unwrap_or_default());
+                    fast_replies.extend(fast.defer(chunk, how % 2 == 1).unwrap_or_default());
                 }
             }
             fast_replies.extend(fast.feed(&[]));
@@ -317,7 +317,7 @@ mod skimming {
             plain.feed(line);
         }
         for chunk in flood.chunks(4096) {
-            let _ = fast.defer(chunk);
+            let _ = fast.defer(chunk, false);
         }
         // Most of it was skimmed, never emulated.
         assert!(fast.backlog.skimmed_total > flood.len() / 2);
