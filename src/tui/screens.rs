@@ -4,12 +4,22 @@
 use super::pane::Pane;
 use crate::session::OutputSink;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// A pane some client drew within this long is shown: a flood in it catches up on a
 /// clock (docs/control-room.md, "Floods").
 const SHOWN_FOR: Duration = Duration::from_secs(1);
+
+/// Wakes the clients for the readers, on a thread of its own at the clients'
+/// priority. A flood's reader is niced: waking a client's drawing thread itself, it
+/// could be preempted while it holds the lock of the channel that thread waits on,
+/// and the thread would wait for it (docs/control-room.md, "Floods").
+struct Waker {
+    thread: std::thread::Thread,
+    /// The screens are gone: the thread ends.
+    closed: Arc<AtomicBool>,
+}
 
 /// The emulators of every session, shared by the reader threads (through the
 /// [`OutputSink`] impl) and the UI. One mutex per pane: a flooding session never
@@ -20,7 +30,7 @@ pub struct Screens {
     /// panes that did).
     changes: Vec<AtomicU64>,
     dirty: AtomicBool,
-    wake: Mutex<Option<Box<dyn Fn() + Send>>>,
+    wake: OnceLock<Waker>,
     /// Per pane, when a client last drew it, in milliseconds after `epoch` (0: never).
     drawn_at: Vec<AtomicU64>,
     epoch: Instant,
@@ -36,16 +46,36 @@ impl Screens {
                 .collect(),
             changes: sizes.iter().map(|_| AtomicU64::new(0)).collect(),
             dirty: AtomicBool::new(true),
-            wake: Mutex::new(None),
+            wake: OnceLock::new(),
             drawn_at: sizes.iter().map(|_| AtomicU64::new(0)).collect(),
             epoch: Instant::now(),
         })
     }
 
-    /// Called (on a reader thread) when the screen goes from clean to dirty.
+    /// Called (on a thread of its own) when the screen goes from clean to dirty; set
+    /// once.
     pub fn set_waker(&self, f: Box<dyn Fn() + Send>) {
-        if let Ok(mut w) = self.wake.lock() {
-            *w = Some(f);
+        let closed = Arc::new(AtomicBool::new(false));
+        let done = closed.clone();
+        let spawned = std::thread::Builder::new()
+            .name("screens-wake".into())
+            .spawn(move || {
+                loop {
+                    std::thread::park();
+                    if done.load(Ordering::Acquire) {
+                        return;
+                    }
+                    f();
+                }
+            });
+        if let Ok(handle) = spawned {
+            let waker = Waker {
+                thread: handle.thread().clone(),
+                closed,
+            };
+            if let Err(extra) = self.wake.set(waker) {
+                extra.close();
+            }
         }
     }
 
@@ -99,11 +129,11 @@ impl Screens {
 
     /// Mark the screen changed and wake the UI once.
     pub fn mark_dirty(&self) {
+        // Unparking takes no lock.
         if !self.dirty.swap(true, Ordering::AcqRel)
-            && let Ok(w) = self.wake.lock()
-            && let Some(f) = w.as_ref()
+            && let Some(w) = self.wake.get()
         {
-            f()
+            w.thread.unpark();
         }
     }
 
@@ -114,6 +144,21 @@ impl Screens {
     /// Take the dirty flag (the UI is about to draw).
     pub fn take_dirty(&self) -> bool {
         self.dirty.swap(false, Ordering::AcqRel)
+    }
+}
+
+impl Waker {
+    fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.thread.unpark();
+    }
+}
+
+impl Drop for Screens {
+    fn drop(&mut self) {
+        if let Some(w) = self.wake.get() {
+            w.close();
+        }
     }
 }
 
@@ -164,10 +209,21 @@ mod tests {
         s.set_waker(Box::new(move || {
             w2.fetch_add(1, Ordering::SeqCst);
         }));
+        let woken = |n: usize| {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while woke.load(Ordering::SeqCst) < n {
+                assert!(Instant::now() < deadline, "never woken {n} times");
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        };
         s.output(1, b"abc");
         s.output(1, b"def");
-        assert_eq!(woke.load(Ordering::SeqCst), 1);
+        woken(1);
         assert_eq!(s.pane(1).row_text(0), "abcdef");
+        assert!(s.take_dirty());
+        // Clean again: the next output wakes again.
+        s.output(0, b"x");
+        woken(2);
         assert!(s.take_dirty());
         s.output(1, b"\x1b[?1049h\x1b[?1hfull screen");
         s.started(1, 2);
