@@ -744,7 +744,11 @@ fn frames_drawn_by_changed_regions_equal_whole_frames() {
         c.screen.output(0, &bytes);
         let seen = c.screen.pane(0).screen_text();
         let seen: Vec<&str> = seen.lines().map(str::trim_end).collect();
-        assert_eq!(seen, text_of(&whole), "{what}: the terminal shows another screen");
+        assert_eq!(
+            seen,
+            text_of(&whole),
+            "{what}: the terminal shows another screen"
+        );
         bytes.len()
     };
     let first = frame(&mut r, &mut c, "first");
@@ -753,7 +757,9 @@ fn frames_drawn_by_changed_regions_equal_whole_frames() {
         tick * 20 < first,
         "the clocks' frame is small: {tick} bytes of {first}"
     );
-    r.app.screens.output(3, b"\x1b[1;31mred \xe7\xba\xa2\xe8\x89\xb2\x1b[0m wide\r\n");
+    r.app
+        .screens
+        .output(3, b"\x1b[1;31mred \xe7\xba\xa2\xe8\x89\xb2\x1b[0m wide\r\n");
     r.app.screens.output(r.app.focus, b"focused line\r\n");
     frame(&mut r, &mut c, "output in two panes");
     for (code, what) in [
