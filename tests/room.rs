@@ -681,6 +681,121 @@ fn a_new_attempt_keeps_the_earlier_one_above() {
     assert!(text.ends_with("fetched on retry"), "{text}");
 }
 
+/// A client's frames, drawn region by region into the last one (`ui::draw_changed`),
+/// end as a whole frame drawn from scratch would, and the bytes sent for them bring a
+/// real terminal emulator to the same text: through clocks ticking, output in focused
+/// and other panes, wide characters, keys, help, the panels, zoom, a resize and events.
+#[test]
+fn frames_drawn_by_changed_regions_equal_whole_frames() {
+    use flightdeck::tui::canvas::Canvas;
+    use flightdeck::tui::pane_cache::PaneCache;
+    use flightdeck::tui::regions::Regions;
+    use ratatui::buffer::Buffer;
+    use unicode_width::UnicodeWidthStr;
+
+    let text_of = |buf: &Buffer| -> Vec<String> {
+        (0..buf.area.height)
+            .map(|y| {
+                let (mut line, mut covered) = (String::new(), 0);
+                for x in 0..buf.area.width {
+                    let symbol = buf[(x, y)].symbol();
+                    if covered > 0 {
+                        covered -= 1;
+                        continue;
+                    }
+                    line.push_str(symbol);
+                    covered = symbol.width().saturating_sub(1);
+                }
+                line.trim_end().to_string()
+            })
+            .collect()
+    };
+    // A client: what its terminal shows, by the canvas and by emulating its bytes.
+    struct Client {
+        canvas: Canvas,
+        regions: Regions,
+        cache: PaneCache,
+        screen: Arc<Screens>,
+        now: Instant,
+    }
+    let mut r = Room::new();
+    let mut c = Client {
+        canvas: Canvas::new(200, 50),
+        regions: Regions::default(),
+        cache: PaneCache::default(),
+        screen: Screens::new(&[(50, 200)], 0),
+        now: r.now(),
+    };
+    let frame = |r: &mut Room, c: &mut Client, what: &str| {
+        // Past the 200 ms an unfocused pane's news may wait.
+        c.now += Duration::from_millis(1100);
+        let area = c.canvas.area();
+        r.app.prepare(area);
+        let (now, cache, regions) = (c.now, &c.cache, &mut c.regions);
+        let bytes = c
+            .canvas
+            .draw(|buf, whole| ui::draw_changed(buf, &r.app, now, cache, regions, whole));
+        let mut whole = Buffer::empty(area);
+        ui::render(&r.app, &r.app.layout, area, &mut whole, now);
+        assert!(
+            c.canvas.shown() == &whole,
+            "{what}: the frame differs from a whole one"
+        );
+        c.screen.output(0, &bytes);
+        let seen = c.screen.pane(0).screen_text();
+        let seen: Vec<&str> = seen.lines().map(str::trim_end).collect();
+        assert_eq!(
+            seen,
+            text_of(&whole),
+            "{what}: the terminal shows another screen"
+        );
+        bytes.len()
+    };
+    let first = frame(&mut r, &mut c, "first");
+    let tick = frame(&mut r, &mut c, "a second later");
+    assert!(
+        tick * 20 < first,
+        "the clocks' frame is small: {tick} bytes of {first}"
+    );
+    r.app
+        .screens
+        .output(3, b"\x1b[1;31mred \xe7\xba\xa2\xe8\x89\xb2\x1b[0m wide\r\n");
+    r.app.screens.output(r.app.focus, b"focused line\r\n");
+    frame(&mut r, &mut c, "output in two panes");
+    for (code, what) in [
+        (KeyCode::Tab, "focus moved"),
+        (KeyCode::Char('?'), "help"),
+        (KeyCode::Char('?'), "help closed"),
+        (KeyCode::Char('z'), "zoomed"),
+        (KeyCode::Char('z'), "unzoomed"),
+        (KeyCode::Char('p'), "panels"),
+        (KeyCode::Esc, "panels closed"),
+        (KeyCode::Enter, "input mode"),
+    ] {
+        r.key(code);
+        frame(&mut r, &mut c, what);
+    }
+    let ctrl_a = KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL);
+    r.app.on_key(ctrl_a, c.now);
+    frame(&mut r, &mut c, "input mode left");
+    r.app.on_event(
+        &Event::SessionExited {
+            session: NAMES[0].into(),
+            attempt: 1,
+            exit_code: Some(3),
+            signal: None,
+            duration_s: 61.0,
+        },
+        c.now,
+    );
+    frame(&mut r, &mut c, "a session exited");
+    c.canvas.resize(120, 40);
+    c.screen = Screens::new(&[(40, 120)], 0);
+    frame(&mut r, &mut c, "resized");
+    r.app.screens.output(1, b"after the resize\r\n");
+    frame(&mut r, &mut c, "output after the resize");
+}
+
 // ---- end to end, in a real tmux ---------------------------------------------
 
 #[path = "common/tmux.rs"]

@@ -1,9 +1,9 @@
 //! The control room for one attached client (docs/protocol.md, "The screen stream").
 //!
 //! Like tmux, the server draws: each client has its own [`App`] (focus, zoom, mode)
-//! fed the run's event history and then live events, and a ratatui `Terminal` whose
-//! backend collects bytes for that client's connection at that client's size, so only
-//! what changed is sent. The pane emulators are shared; the sessions' terminals take
+//! fed the run's event history and then live events, and a [`Canvas`] holding what
+//! that client's terminal shows, at that client's size, so only what changed is drawn
+//! and sent. The pane emulators are shared; the sessions' terminals take
 //! the size of the client that most recently resized or typed.
 
 use super::Shared;
@@ -11,21 +11,18 @@ use super::conn::{Line, MAX_LINE, read_line};
 use super::hub::Outbox;
 use crate::engine::{Command, Event};
 use crate::tui::app::{App, InputKey, Mode, input_mode_key};
+use crate::tui::canvas::Canvas;
 use crate::tui::keys::encode_paste;
 use crate::tui::model::RunView;
+use crate::tui::regions::Regions;
 use crate::tui::{layout, pane_cache, ui};
 use chrono::{DateTime, Utc};
 use crossbeam_channel::{Receiver, select};
 use crossterm::event::{Event as TermEvent, MouseEventKind};
-use ratatui::Terminal;
-use ratatui::backend::{Backend, ClearType, CrosstermBackend, WindowSize};
-use ratatui::buffer::Cell;
-use ratatui::layout::{Position, Rect, Size};
+
 use serde_json::{Value, json};
-use std::cell::RefCell;
 use std::io::BufReader;
 use std::os::unix::net::UnixStream;
-use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -68,87 +65,6 @@ enum Leave {
     Finished(i32),
     /// The connection is gone (or was dropped for falling behind).
     Gone,
-}
-
-/// A ratatui backend that draws into a buffer for one client, at that client's size
-/// (never the server's own terminal, which it does not have).
-struct ClientBackend {
-    inner: CrosstermBackend<Collected>,
-    collected: Collected,
-    size: Size,
-    cursor: Position,
-}
-
-/// The bytes a frame wrote, shared with the backend that writes them.
-#[derive(Clone, Default)]
-struct Collected(Rc<RefCell<Vec<u8>>>);
-
-impl std::io::Write for Collected {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl ClientBackend {
-    fn new(cols: u16, rows: u16) -> ClientBackend {
-        let collected = Collected::default();
-        ClientBackend {
-            inner: CrosstermBackend::new(collected.clone()),
-            collected,
-            size: Size::new(cols, rows),
-            cursor: Position::ORIGIN,
-        }
-    }
-
-    fn take(&mut self) -> Vec<u8> {
-        std::mem::take(&mut *self.collected.0.borrow_mut())
-    }
-}
-
-impl Backend for ClientBackend {
-    type Error = std::io::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> std::io::Result<()>
-    where
-        I: Iterator<Item = (u16, u16, &'a Cell)>,
-    {
-        self.inner.draw(content)
-    }
-    fn hide_cursor(&mut self) -> std::io::Result<()> {
-        self.inner.hide_cursor()
-    }
-    fn show_cursor(&mut self) -> std::io::Result<()> {
-        self.inner.show_cursor()
-    }
-    fn get_cursor_position(&mut self) -> std::io::Result<Position> {
-        Ok(self.cursor)
-    }
-    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> std::io::Result<()> {
-        self.cursor = position.into();
-        self.inner.set_cursor_position(self.cursor)
-    }
-    fn clear(&mut self) -> std::io::Result<()> {
-        self.inner.clear()
-    }
-    fn clear_region(&mut self, clear_type: ClearType) -> std::io::Result<()> {
-        self.inner.clear_region(clear_type)
-    }
-    fn size(&self) -> std::io::Result<Size> {
-        Ok(self.size)
-    }
-    fn window_size(&mut self) -> std::io::Result<WindowSize> {
-        Ok(WindowSize {
-            columns_rows: self.size,
-            pixels: Size::default(),
-        })
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Backend::flush(&mut self.inner)
-    }
 }
 
 /// Serve an attached client until it detaches, leaves or goes away.
@@ -197,31 +113,25 @@ pub fn serve(
     }
     // The history is news to this client's screen, not to its bell.
     app.bell = false;
-    let backend = ClientBackend::new(cols, rows);
-    let leave = match Terminal::new(backend) {
-        Ok(mut terminal) => {
-            let _ = terminal.clear();
-            let mut client = Client {
-                shared,
-                outbox,
-                me,
-                app: &mut app,
-                terminal: &mut terminal,
-                cache: pane_cache::PaneCache::default(),
-                acks,
-                typist: &typist,
-                typing: None,
-                in_flight: false,
-                sized: None,
-                echo_until: None,
-            };
-            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                client.run(&input_rx, &live, &wake_rx)
-            }))
-            .unwrap_or(Leave::Gone)
-        }
-        Err(_) => Leave::Gone,
+    let mut client = Client {
+        shared,
+        outbox,
+        me,
+        app: &mut app,
+        canvas: Canvas::new(cols, rows),
+        regions: Regions::default(),
+        cache: pane_cache::PaneCache::default(),
+        acks,
+        typist: &typist,
+        typing: None,
+        in_flight: false,
+        sized: None,
+        echo_until: None,
     };
+    let leave = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        client.run(&input_rx, &live, &wake_rx)
+    }))
+    .unwrap_or(Leave::Gone);
     let exit = match leave {
         Leave::Detached => Some(json!({ "code": Value::Null, "line": leave_line(shared, None) })),
         Leave::Finished(code) => {
@@ -360,7 +270,10 @@ struct Client<'a> {
     outbox: &'a Arc<Outbox>,
     me: u64,
     app: &'a mut App,
-    terminal: &'a mut Terminal<ClientBackend>,
+    /// What the client's terminal shows.
+    canvas: Canvas,
+    /// What each region of it shows.
+    regions: Regions,
     /// The panes as this client last saw them.
     cache: pane_cache::PaneCache,
     /// The client acknowledges each frame once written to its terminal: a new one is
@@ -608,8 +521,7 @@ impl Client<'_> {
             TermEvent::Mouse(m) => self.app.on_mouse(m),
             TermEvent::Resize(cols, rows) => {
                 self.take_size();
-                self.terminal.backend_mut().size = Size::new(cols.max(1), rows.max(1));
-                let _ = self.terminal.autoresize();
+                self.canvas.resize(cols, rows);
             }
             _ => {}
         }
@@ -625,8 +537,7 @@ impl Client<'_> {
     /// `echo` frame leaves other panes' news to the next frame, so it is small.
     fn draw(&mut self, now: Instant, echo: bool) -> bool {
         self.app.screens.take_dirty();
-        let size = self.terminal.backend().size;
-        let area = Rect::new(0, 0, size.width, size.height);
+        let area = self.canvas.area();
         let layout = layout::compute(&self.app.layout_input(), area);
         if self.shared.sizer.load(Ordering::Relaxed) != self.me {
             self.sized = None;
@@ -649,15 +560,12 @@ impl Client<'_> {
         bytes.append(&mut self.app.terminal_out);
         let app = &*self.app;
         let cache = &self.cache;
+        let regions = &mut self.regions;
         cache.hold_background(echo);
-        if self
-            .terminal
-            .draw(|f| ui::draw_cached(f, app, now, cache))
-            .is_err()
-        {
-            return false;
-        }
-        bytes.extend(self.terminal.backend_mut().take());
+        bytes.extend(
+            self.canvas
+                .draw(|buf, whole| ui::draw_changed(buf, app, now, cache, regions, whole)),
+        );
         if bytes.is_empty() {
             return true;
         }

@@ -7,6 +7,7 @@
 //! ([`screens::Screens`], the engine's `OutputSink`) are shared, the rest is per client.
 
 pub mod app;
+pub mod canvas;
 pub mod copy;
 #[doc(hidden)]
 pub mod fixtures;
@@ -20,6 +21,7 @@ pub mod palette;
 pub mod pane;
 pub mod pane_cache;
 pub mod panels;
+pub mod regions;
 pub mod screens;
 pub mod scrollback;
 pub mod search;

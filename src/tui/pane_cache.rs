@@ -25,6 +25,8 @@ pub struct PaneCache {
     due: RefCell<Option<Instant>>,
     /// This frame answers a key: unfocused panes' news waits for the next one.
     hold: std::cell::Cell<bool>,
+    /// The number of the last drawing made.
+    drawings: std::cell::Cell<u64>,
 }
 
 /// A pane busy being fed when a frame is drawn is looked at again this soon.
@@ -57,6 +59,8 @@ struct Drawn {
     /// The pane's change count when drawn.
     changes: u64,
     at: Instant,
+    /// This drawing's number: a client's screen that shows it needs no copy of it.
+    number: u64,
     cells: Vec<ratatui::buffer::Cell>,
 }
 
@@ -121,7 +125,9 @@ impl PaneCache {
 
     /// Draw pane `i`'s screen into `area`: copied when it may be, else rendered.
     /// `pane`: None when a reader is feeding it (it was drawn into this area before):
-    /// the last drawing is copied, and looked at again soon.
+    /// the last drawing is copied, and looked at again soon. `shown`: the number of the
+    /// drawing `buf` holds there already (not copied again). Returns the number of the
+    /// drawing now there, if any.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn render(
         &self,
@@ -132,11 +138,15 @@ impl PaneCache {
         cursor: bool,
         now: Instant,
         pane: Option<MutexGuard<'_, Pane>>,
-    ) {
+        shown: Option<u64>,
+    ) -> Option<u64> {
         let changes = app.screens.changes(i);
         let mut drawn = self.drawn.borrow_mut();
         let clipped = area.intersection(buf.area);
         let copy = |d: &Drawn, buf: &mut Buffer| {
+            if shown == Some(d.number) {
+                return;
+            }
             let w = clipped.width as usize;
             if w == 0 || d.cells.len() < w * clipped.height as usize {
                 return;
@@ -147,15 +157,15 @@ impl PaneCache {
             }
         };
         let Some(pane) = pane else {
-            if let Some(d) = drawn.get(&i) {
-                copy(d, buf);
-                // The focused pane may also have been scrolled by a key.
-                if d.changes != changes || i == app.focus {
-                    drop(drawn);
-                    self.later(now + BUSY_RETRY);
-                }
+            let d = drawn.get(&i)?;
+            copy(d, buf);
+            let number = d.number;
+            // The focused pane may also have been scrolled by a key.
+            if d.changes != changes || i == app.focus {
+                drop(drawn);
+                self.later(now + BUSY_RETRY);
             }
-            return;
+            return Some(number);
         };
         let key = (area, pane.size(), pane.scroll_offset(), cursor);
         if let Some(d) = drawn.get(&i).filter(|d| d.key == key) {
@@ -164,14 +174,23 @@ impl PaneCache {
             let wait = i != app.focus && now < d.at + BACKGROUND_FRAME;
             if fresh || wait || held {
                 copy(d, buf);
+                let number = d.number;
                 if !fresh {
                     // Past already when held: the next frame draws it.
                     let at = d.at + BACKGROUND_FRAME;
                     drop(drawn);
                     self.later(at);
                 }
-                return;
+                return Some(number);
             }
+        }
+        // The buffer may hold an earlier frame: a screen smaller than the area leaves
+        // the rest blank.
+        for y in clipped.top()..clipped.bottom() {
+            let start = buf.index_of(clipped.x, y);
+            buf.content[start..start + clipped.width as usize]
+                .iter_mut()
+                .for_each(ratatui::buffer::Cell::reset);
         }
         pane.render(clipped, buf, cursor);
         let mut cells = Vec::with_capacity(clipped.area() as usize);
@@ -179,6 +198,8 @@ impl PaneCache {
             let start = buf.index_of(clipped.x, y);
             cells.extend_from_slice(&buf.content[start..start + clipped.width as usize]);
         }
+        let number = self.drawings.get() + 1;
+        self.drawings.set(number);
         drawn.insert(
             i,
             Drawn {
@@ -186,9 +207,11 @@ impl PaneCache {
                 facts: Facts::of(&pane),
                 changes,
                 at: now,
+                number,
                 cells,
             },
         );
+        Some(number)
     }
 }
 

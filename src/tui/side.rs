@@ -4,18 +4,19 @@
 
 use super::app::App;
 use super::model::{CheckCounts, fmt_duration};
+use super::regions::{Key, Painter};
 use super::shorten;
 use super::ui::{FOCUS, NEEDS_INPUT, state_color, state_mark};
 use crate::checks::{CheckStatus, Measured};
 use crate::engine::{Activity, SessionState};
 use crate::gates::Verdict;
-use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Widget};
 use std::time::Instant;
-fn panel<'a>(title: &'a str, extra: Option<Span<'a>>) -> Block<'a> {
+/// A side panel's title.
+fn panel(title: &str, extra: Option<Span<'static>>) -> Line<'static> {
     let mut t = vec![Span::styled(
         format!(" {title} "),
         Style::default().add_modifier(Modifier::BOLD),
@@ -24,14 +25,10 @@ fn panel<'a>(title: &'a str, extra: Option<Span<'a>>) -> Block<'a> {
         t.push(e);
         t.push(Span::raw(" "));
     }
-    Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Rounded)
-        .border_style(Style::default().fg(Color::DarkGray))
-        .title(Line::from(t))
+    Line::from(t)
 }
 
-pub fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
+pub fn draw_side(app: &App, side: Rect, painter: &mut Painter, now: Instant) {
     let v = &app.view;
     let session_lines = session_lines(app, side.width.saturating_sub(2), now);
     let gate_lines = gate_lines(app, side.width.saturating_sub(2));
@@ -48,14 +45,29 @@ pub fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
     let f_h = (file_lines.len().max(1) as u16 + 2).min(7);
     let c_h = h.saturating_sub(s_h + g_h + f_h);
     let mut y = side.y;
-    let mut section = |height: u16, block: Block, lines: Vec<Line<'static>>, buf: &mut Buffer| {
+    // Each panel a region of its own: its title, then its lines.
+    let mut section = |height: u16,
+                       title: Line<'static>,
+                       mut lines: Vec<Line<'static>>,
+                       painter: &mut Painter| {
         if height < 2 {
             return;
         }
         let r = Rect::new(side.x, y, side.width, height);
-        let inner = block.inner(r);
-        block.render(r, buf);
-        Paragraph::new(lines).render(inner, buf);
+        lines.insert(0, title);
+        painter.region_with(r, Some(Key::Lines(lines)), |buf, key| {
+            let Some(Key::Lines(lines)) = key else {
+                return;
+            };
+            let block = Block::default()
+                .borders(Borders::ALL)
+                .border_type(BorderType::Rounded)
+                .border_style(Style::default().fg(Color::DarkGray))
+                .title(lines[0].clone());
+            let inner = block.inner(r);
+            block.render(r, buf);
+            Paragraph::new(lines[1..].to_vec()).render(inner, buf);
+        });
         y += height;
     };
     let counts = v
@@ -71,7 +83,7 @@ pub fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
             Some(Span::styled(counts, Style::default().fg(Color::DarkGray))),
         ),
         session_lines,
-        buf,
+        painter,
     );
     if g_h > 0 {
         let awaiting = v.gates_awaiting().len();
@@ -84,7 +96,7 @@ pub fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
                     .add_modifier(Modifier::BOLD),
             )
         });
-        section(g_h, panel("Gates", extra), gate_lines, buf);
+        section(g_h, panel("Gates", extra), gate_lines, painter);
     }
     // The title's frame: corners, " Checks " and a space after the counts.
     let room = (side.width as usize).saturating_sub(2 + 8 + 1);
@@ -92,8 +104,8 @@ pub fn draw_side(app: &App, side: Rect, buf: &mut Buffer, now: Instant) {
         check_summary(v.check_counts(), room),
         Style::default().fg(Color::DarkGray),
     );
-    section(c_h, panel("Checks", Some(extra)), check_lines, buf);
-    section(f_h, panel("Recent files", None), file_lines, buf);
+    section(c_h, panel("Checks", Some(extra)), check_lines, painter);
+    section(f_h, panel("Recent files", None), file_lines, painter);
 }
 
 /// `130 pass, 3 fail, 2 warn, 14 pending, 1 provisional` (counts of zero left out but

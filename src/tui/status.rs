@@ -4,6 +4,7 @@
 use super::app::{App, Mode};
 use super::keymap::{HELP_MODES, help_rows};
 use super::model::fmt_clock;
+use super::regions::{Key, Painter};
 use super::ui::{FOCUS, NEEDS_INPUT, state_color};
 use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
@@ -85,15 +86,24 @@ fn prompt_line(app: &App) -> Option<Line<'static>> {
     }
 }
 
-pub(super) fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
+pub(super) fn draw_status(app: &App, r: Rect, painter: &mut Painter, now: Instant) {
+    let line = status_line(app, now);
+    painter.region_with(r, Some(Key::Lines(vec![line])), |buf, key| {
+        if let Some(Key::Lines(lines)) = key {
+            buf.set_line(r.x, r.y, &lines[0], r.width);
+        }
+    });
+}
+
+/// The prompt being typed, or the run's summary.
+fn status_line(app: &App, now: Instant) -> Line<'static> {
     if let Some(line) = prompt_line(app) {
-        buf.set_line(r.x, r.y, &line, r.width);
-        return;
+        return line;
     }
     let v = &app.view;
     let dim = Style::default().fg(Color::DarkGray);
     let bar = || Span::styled(" │ ", Style::default().fg(Color::DarkGray));
-    let mut spans: Vec<Span> = Vec::new();
+    let mut spans: Vec<Span<'static>> = Vec::new();
     // Most important first: a narrow screen cuts the end.
     if app.mode == Mode::Input {
         spans.push(Span::styled(
@@ -178,7 +188,7 @@ pub(super) fn draw_status(app: &App, r: Rect, buf: &mut Buffer, now: Instant) {
     spans.push(bar());
     spans.push(Span::raw(v.plan.name.clone()));
     spans.push(Span::styled(format!(" · run {}", v.run_id), dim));
-    buf.set_line(r.x, r.y, &Line::from(spans), r.width);
+    Line::from(spans)
 }
 
 fn centered(area: Rect, w: u16, h: u16) -> Rect {

@@ -7,6 +7,7 @@ use super::app::{App, Mode};
 use super::layout::{Layout, MIN_HEIGHT, MIN_WIDTH, PaneRect};
 use super::model::fmt_duration;
 use super::pane_cache::{PaneCache, lock_pane};
+use super::regions::{Key, Painter, Regions};
 use super::status::{draw_confirm, draw_help, draw_status};
 use super::{copy, panels, shorten, side};
 use crate::engine::{Activity, SessionState};
@@ -53,28 +54,51 @@ pub fn draw(f: &mut Frame, app: &App, now: Instant) {
     render(app, &app.layout, area, buf, now);
 }
 
-/// [`draw`], with the panes' screens copied from `cache` where they may be.
-pub fn draw_cached(f: &mut Frame, app: &App, now: Instant, cache: &PaneCache) {
-    let area = f.area();
-    let buf = f.buffer_mut();
+/// [`draw`] into `buf`, which holds the frame `regions` describe: only the regions
+/// that changed are drawn, the panes' screens copied from `cache` where they may be.
+/// `whole`: `buf` is blank, draw everything. Returns the regions drawn (None: all).
+pub fn draw_changed(
+    buf: &mut Buffer,
+    app: &App,
+    now: Instant,
+    cache: &PaneCache,
+    regions: &mut Regions,
+    whole: bool,
+) -> Option<Vec<Rect>> {
+    let l = &app.layout;
+    // Drawn over the regions, or instead of them.
+    let covered = l.too_small || l.full.is_some() || app.help || app.confirm_quit;
+    if regions.begin(l, whole, covered) && !whole {
+        buf.reset();
+    }
     cache.begin(app);
-    render_with(app, &app.layout, area, buf, now, Some(cache));
+    let area = buf.area;
+    render_with(
+        app,
+        l,
+        area,
+        &mut Painter::changed(buf, regions),
+        now,
+        Some(cache),
+    );
+    regions.finish()
 }
 
 /// Draw everything into `buf` (which covers `area`).
 pub fn render(app: &App, l: &Layout, area: Rect, buf: &mut Buffer, now: Instant) {
-    render_with(app, l, area, buf, now, None);
+    render_with(app, l, area, &mut Painter::whole(buf), now, None);
 }
 
 fn render_with(
     app: &App,
     l: &Layout,
     area: Rect,
-    buf: &mut Buffer,
+    painter: &mut Painter,
     now: Instant,
     cache: Option<&PaneCache>,
 ) {
     if l.too_small {
+        let buf = &mut *painter.buf;
         let msg = format!(
             "terminal too small: {}x{} (need {MIN_WIDTH}x{MIN_HEIGHT})",
             area.width, area.height
@@ -90,23 +114,23 @@ fn render_with(
         return;
     }
     if let Some(full) = l.full {
-        panels::render(app, full, buf, now);
+        panels::render(app, full, painter.buf, now);
     }
     for p in &l.panes {
-        draw_pane(app, p, buf, now, cache);
+        draw_pane(app, p, painter, now, cache);
     }
     if let Some(r) = l.hidden_line {
-        draw_hidden(app, &l.hidden, r, buf);
+        draw_hidden(app, &l.hidden, r, painter);
     }
     if let Some(r) = l.side {
-        side::draw_side(app, r, buf, now);
+        side::draw_side(app, r, painter, now);
     }
-    draw_status(app, l.status, buf, now);
+    draw_status(app, l.status, painter, now);
     if app.help {
-        draw_help(app, area, buf);
+        draw_help(app, area, painter.buf);
     }
     if app.confirm_quit {
-        draw_confirm(app, area, buf);
+        draw_confirm(app, area, painter.buf);
     }
 }
 
@@ -206,7 +230,13 @@ fn pane_title(app: &App, i: usize, now: Instant, width: u16) -> Line<'static> {
     Line::from(spans)
 }
 
-fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Option<&PaneCache>) {
+fn draw_pane(
+    app: &App,
+    p: &PaneRect,
+    painter: &mut Painter,
+    now: Instant,
+    cache: Option<&PaneCache>,
+) {
     let i = p.session;
     let v = &app.view;
     let focused = i == app.focus;
@@ -287,13 +317,13 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
     }
     let title = pane_title(app, i, now, p.outer.width);
     let bottom = Line::from(bottom).alignment(Alignment::Right);
-    render_border(p.outer, btype, border, title, bottom, buf);
+    render_border(p.outer, btype, border, title, bottom, painter);
     if let Some(x) = search {
-        x.render(p.inner, buf);
+        painter.region(p.inner, None, |buf| x.render(p.inner, buf));
         return;
     }
     if let Some(x) = copying {
-        x.render(p.inner, buf);
+        painter.region(p.inner, None, |buf| x.render(p.inner, buf));
         return;
     }
     if s.attempt == 0 && facts.attempt == 0 {
@@ -303,27 +333,45 @@ fn draw_pane(app: &App, p: &PaneRect, buf: &mut Buffer, now: Instant, cache: Opt
             None => s.state.as_str().to_string(),
         };
         let y = p.inner.y + p.inner.height / 2;
-        if p.inner.height > 0 {
-            Paragraph::new(text)
-                .style(Style::default().fg(Color::DarkGray))
-                .alignment(Alignment::Center)
-                .wrap(Wrap { trim: true })
-                .render(
-                    Rect::new(p.inner.x, y, p.inner.width, (p.inner.bottom() - y).min(3)),
-                    buf,
-                );
-        }
+        let key = Key::Lines(vec![Line::raw(text.clone())]);
+        painter.region(p.inner, Some(key), |buf| {
+            if p.inner.height > 0 {
+                Paragraph::new(text)
+                    .style(Style::default().fg(Color::DarkGray))
+                    .alignment(Alignment::Center)
+                    .wrap(Wrap { trim: true })
+                    .render(
+                        Rect::new(p.inner.x, y, p.inner.width, (p.inner.bottom() - y).min(3)),
+                        buf,
+                    );
+            }
+        });
         return;
     }
     let cursor = focused && s.state == SessionState::Running;
-    match (cache, pane) {
-        (Some(cache), pane) => cache.render(app, i, p.inner, buf, cursor, now, pane),
-        (None, Some(pane)) => pane.render(p.inner, buf, cursor),
-        (None, None) => {}
+    let drag = app.drag.filter(|d| d.session == i);
+    let (Some(cache), false) = (cache, drag.is_some()) else {
+        painter.region(p.inner, None, |buf| {
+            if let Some(pane) = pane {
+                pane.render(p.inner, buf, cursor);
+            }
+            if let Some(d) = drag {
+                copy::render_drag(&d, p.inner, buf);
+            }
+        });
+        return;
+    };
+    // The drawing the client shows there already is not copied again.
+    let shown = match painter.shown(p.inner) {
+        Some(Key::Pane(session, number)) if *session == i => Some(*number),
+        _ => None,
+    };
+    let now_shown = cache.render(app, i, p.inner, painter.buf, cursor, now, pane, shown);
+    if now_shown.is_none() {
+        painter.clear(p.inner);
     }
-    if let Some(d) = app.drag.filter(|d| d.session == i) {
-        copy::render_drag(&d, p.inner, buf);
-    }
+    let key = now_shown.map(|number| Key::Pane(i, number));
+    painter.drew(p.inner, key, now_shown.is_some() && now_shown == shown);
 }
 
 /// A pane's border and its titles, drawn as four strips: a `Block` over the whole
@@ -335,7 +383,7 @@ fn render_border(
     style: Style,
     title: Line<'static>,
     bottom: Line<'static>,
-    buf: &mut Buffer,
+    painter: &mut Painter,
 ) {
     let block = |borders| {
         Block::default()
@@ -344,28 +392,41 @@ fn render_border(
             .border_style(style)
     };
     if area.height < 2 {
-        block(Borders::ALL)
-            .title(title)
-            .title_bottom(bottom)
-            .render(area, buf);
+        painter.region(area, None, |buf| {
+            block(Borders::ALL)
+                .title(title)
+                .title_bottom(bottom)
+                .render(area, buf)
+        });
         return;
     }
     let row = |y| Rect::new(area.x, y, area.width, 1);
     let column = |x| Rect::new(x, area.y + 1, 1, area.height - 2);
     let sides = Borders::LEFT | Borders::RIGHT;
-    block(Borders::TOP | sides)
-        .title(title)
-        .render(row(area.y), buf);
-    block(Borders::BOTTOM | sides)
-        .title_bottom(bottom)
-        .render(row(area.bottom() - 1), buf);
-    block(Borders::LEFT).render(column(area.x), buf);
-    block(Borders::RIGHT).render(column(area.right().saturating_sub(1)), buf);
+    let key = |line: &Line<'static>| Some(Key::Border(kind, style, line.clone()));
+    painter.region(row(area.y), key(&title), |buf| {
+        block(Borders::TOP | sides)
+            .title(title)
+            .render(row(area.y), buf)
+    });
+    painter.region(row(area.bottom() - 1), key(&bottom), |buf| {
+        block(Borders::BOTTOM | sides)
+            .title_bottom(bottom)
+            .render(row(area.bottom() - 1), buf)
+    });
+    let plain = Line::default();
+    painter.region(column(area.x), key(&plain), |buf| {
+        block(Borders::LEFT).render(column(area.x), buf)
+    });
+    let right = column(area.right().saturating_sub(1));
+    painter.region(right, key(&plain), |buf| {
+        block(Borders::RIGHT).render(right, buf)
+    });
 }
 
 /// The strip of sessions without a pane: number, name, state and activity, those
 /// needing input first; what does not fit is counted (`g` reaches every one).
-fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
+fn draw_hidden(app: &App, hidden: &[usize], r: Rect, painter: &mut Painter) {
     let dim = Style::default().fg(Color::DarkGray);
     let mut spans = vec![Span::styled(format!(" {} more: ", hidden.len()), dim)];
     let mut used = spans[0].width();
@@ -412,5 +473,8 @@ fn draw_hidden(app: &App, hidden: &[usize], r: Rect, buf: &mut Buffer) {
         used += 3 + shorten::width(&text);
         spans.push(Span::styled(text, st));
     }
-    buf.set_line(r.x, r.y, &Line::from(spans), r.width);
+    let line = Line::from(spans);
+    painter.region(r, Some(Key::Lines(vec![line.clone()])), |buf| {
+        buf.set_line(r.x, r.y, &line, r.width);
+    });
 }

@@ -33,7 +33,7 @@ pub const DEFAULT_SCROLLBACK: usize = 2_000;
 
 /// Rows the emulator holds above its screen before they move to the compact
 /// [`Scrollback`] (alacritty keeps every row as 24-byte cells of the full width).
-const EMULATOR_HISTORY: usize = 128;
+const EMULATOR_HISTORY: usize = 32;
 
 /// Fed to the terminal when a new attempt starts: the old attempt's modes (alternate
 /// screen, scroll region, colours, mouse, keypad, bracketed paste, hidden cursor) end,
