@@ -398,7 +398,9 @@ fn client_result(result: anyhow::Result<i32>) -> ExitCode {
 /// docs/troubleshooting.md "Memory"). Where that cannot be, from here.
 fn attach_afresh(run: client::Run) -> ExitCode {
     use std::os::unix::process::CommandExt;
-    let argv0 = std::env::args_os().next().unwrap_or_else(|| "flightdeck".into());
+    let argv0 = std::env::args_os()
+        .next()
+        .unwrap_or_else(|| "flightdeck".into());
     // By its path, so `ps` names it; a binary replaced since (a rebuild) by the link.
     let exe = std::env::current_exe()
         .ok()
