@@ -392,6 +392,28 @@ fn client_result(result: anyhow::Result<i32>) -> ExitCode {
     }
 }
 
+/// Attach to the run just started, as `flightdeck attach ID` would. The client lives
+/// as long as the user watches, so it does so as a fresh image of this binary: without
+/// the pages and heap that reading the plan left behind (about 1 MB,
+/// docs/troubleshooting.md "Memory"). Where that cannot be, from here.
+fn attach_afresh(run: client::Run) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let argv0 = std::env::args_os()
+        .next()
+        .unwrap_or_else(|| "flightdeck".into());
+    // By its path, so `ps` names it; a binary replaced since (a rebuild) by the link.
+    let exe = std::env::current_exe()
+        .ok()
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| "/proc/self/exe".into());
+    // Returns only when the exec failed.
+    let _ = std::process::Command::new(exe)
+        .arg0(argv0)
+        .args(["attach", &run.id])
+        .exec();
+    client_result(client::attach::attach(&run))
+}
+
 fn run(plan: Plan, mut opts: RunOptions, no_tui: bool, detach: bool) -> ExitCode {
     let plan = Arc::new(plan);
     let tty = std::io::stdout().is_terminal();
@@ -407,7 +429,7 @@ fn run(plan: Plan, mut opts: RunOptions, no_tui: bool, detach: bool) -> ExitCode
     if tty && !no_tui {
         opts.pane_sizes = client::attach::initial_sizes(&plan, opts.only.as_deref());
         return match launch::background(plan, opts, true) {
-            Ok((id, socket)) => client_result(client::attach::attach(&client::Run { id, socket })),
+            Ok((id, socket)) => attach_afresh(client::Run { id, socket }),
             Err(e) => fail(2, format!("{e:#}")),
         };
     }

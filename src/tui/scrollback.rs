@@ -113,7 +113,12 @@ impl Row {
                 end -= 1;
             }
         }
-        let mut b = Builder::default();
+        // Room for an ASCII row up front: a flood stores thousands of rows a second on
+        // its reader, and each reallocation takes the allocator's lock.
+        let mut b = Builder {
+            text: String::with_capacity(end),
+            ..Builder::default()
+        };
         for c in 0..end {
             let cell = &row[Column(c)];
             if cell.flags.intersects(LAYOUT.difference(Flags::WRAPLINE)) {
