@@ -329,9 +329,13 @@ impl Pane {
         self.scroll(if up { half } else { -half });
     }
 
+    /// Back to live. A live pane stays as it is: a flood's backlog goes on waiting
+    /// (each key typed into the session brings it here).
     pub fn scroll_to_bottom(&mut self) {
-        self.catch_up_quietly();
-        self.offset = 0;
+        if self.offset > 0 {
+            self.catch_up_quietly();
+            self.offset = 0;
+        }
     }
 
     /// Lines scrolled back from live (0 = live).

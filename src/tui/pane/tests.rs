@@ -307,6 +307,21 @@ mod skimming {
     }
 
     #[test]
+    fn typing_into_a_live_flooding_pane_leaves_its_backlog_waiting() {
+        let mut p = Pane::new(5, 40, 30);
+        assert!(p.defer(b"one\r\ntwo\r\n", false).is_none());
+        p.scroll_to_bottom();
+        assert_eq!(p.row_text(0), "");
+        // Scrolled back, it catches up on its way to live.
+        p.feed(b"three\r\n".repeat(10).as_slice());
+        p.scroll(2);
+        assert!(p.defer(b"four\r\n", false).is_none());
+        p.scroll_to_bottom();
+        assert_eq!(p.scroll_offset(), 0);
+        assert_eq!(p.row_text(3), "four");
+    }
+
+    #[test]
     fn a_long_flood_is_skimmed_and_ends_the_same() {
         let mut plain = Pane::new(5, 40, 30);
         let mut fast = Pane::new(5, 40, 30);
