@@ -88,9 +88,21 @@ impl Canvas {
             Some(rects) => {
                 for &r in rects {
                     let r = r.intersection(self.shown.area);
-                    part(&self.shown, r, &mut self.before);
-                    part(&self.next, r, &mut self.after);
+                    self.before.resize(r);
+                    self.after.resize(r);
+                    // The client's cells move out to `before`, the frame's are copied to
+                    // `after`, compared, and moved in: one copy of each cell.
+                    for (from, to, width) in rows(&self.shown, r) {
+                        self.before.content[to..to + width]
+                            .swap_with_slice(&mut self.shown.content[from..from + width]);
+                        self.after.content[to..to + width]
+                            .clone_from_slice(&self.next.content[from..from + width]);
+                    }
                     updates.extend(self.before.diff_iter(&self.after).map(|(x, y, _)| (x, y)));
+                    for (from, to, width) in rows(&self.shown, r) {
+                        self.shown.content[from..from + width]
+                            .swap_with_slice(&mut self.after.content[to..to + width]);
+                    }
                 }
                 updates.sort_unstable_by_key(|&(x, y)| (y, x));
                 updates.dedup();
@@ -102,19 +114,8 @@ impl Canvas {
                 .backend
                 .draw(updates.iter().map(|&(x, y)| (x, y, &next[(x, y)])));
         }
-        match &dirty {
-            None => self.shown.clone_from(&self.next),
-            Some(rects) => {
-                for &r in rects {
-                    let r = r.intersection(self.shown.area);
-                    for y in r.top()..r.bottom() {
-                        let start = self.shown.index_of(r.x, y);
-                        let end = start + r.width as usize;
-                        self.shown.content[start..end]
-                            .clone_from_slice(&self.next.content[start..end]);
-                    }
-                }
-            }
+        if dirty.is_none() {
+            self.shown.clone_from(&self.next);
         }
         if whole {
             let _ = self.backend.hide_cursor();
@@ -129,13 +130,15 @@ impl Canvas {
     }
 }
 
-/// The cells of `buf` in `rect` into `out`, a buffer of their own.
-fn part(buf: &Buffer, rect: Rect, out: &mut Buffer) {
-    out.resize(rect);
-    for y in rect.top()..rect.bottom() {
-        let from = buf.index_of(rect.x, y);
-        let to = out.index_of(rect.x, y);
-        out.content[to..to + rect.width as usize]
-            .clone_from_slice(&buf.content[from..from + rect.width as usize]);
-    }
+/// The rows of `rect`: where each starts in `screen` and in a buffer of `rect` alone,
+/// and its width.
+fn rows(screen: &Buffer, rect: Rect) -> impl Iterator<Item = (usize, usize, usize)> + use<> {
+    let starts: Vec<usize> = (rect.top()..rect.bottom())
+        .map(|y| screen.index_of(rect.x, y))
+        .collect();
+    let width = rect.width as usize;
+    starts
+        .into_iter()
+        .enumerate()
+        .map(move |(row, from)| (from, row * width, width))
 }
