@@ -944,3 +944,58 @@ fn e2e_tmux_restart_stop_approve_sigterm() {
     assert!(events(dir.path()).contains("run_finished"));
     assert!(!alive_with("sleep 2719"), "a session outlived the run");
 }
+
+/// The clocks go on second by second, none skipped, in a run where nothing else is
+/// drawn (a second on them may wait a little for other news: docs/protocol.md, "The
+/// screen stream").
+#[test]
+fn e2e_the_run_clock_shows_every_second() {
+    let plan = r#"[plan]
+name = "clocks"
+
+[[session]]
+name = "idle"
+command = "sleep 3821"
+"#;
+    let Some((_dir, t)) = launch_e2e(plan) else {
+        return;
+    };
+    t.wait_for("the run", |s| s.contains("1 idle"));
+    // `flightdeck 00:00:07` on the status line.
+    let clock = |s: &str| {
+        s.split("flightdeck").find_map(|rest| {
+            let p: Vec<u64> = rest
+                .trim_start()
+                .get(..8)?
+                .split(':')
+                .filter_map(|n| n.parse().ok())
+                .collect();
+            (p.len() == 3).then(|| p[0] * 3600 + p[1] * 60 + p[2])
+        })
+    };
+    // (when looked at, the clock), every 50 ms.
+    let mut seen: Vec<(Instant, u64)> = Vec::new();
+    let until = Instant::now() + Duration::from_millis(4500);
+    while Instant::now() < until {
+        let at = Instant::now();
+        if let Some(c) = clock(&t.capture()) {
+            seen.push((at, c));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut values: Vec<u64> = seen.iter().map(|(_, c)| *c).collect();
+    values.dedup();
+    assert!(values.len() >= 4, "the clock stood still: {values:?}");
+    // Looked at less than a second apart (a loaded machine may look less often), the
+    // clock moved by one second at most: none was left out.
+    for w in seen.windows(2) {
+        if w[1].0 - w[0].0 < Duration::from_millis(600) {
+            assert!(w[1].1 - w[0].1 <= 1, "a second was skipped: {values:?}");
+        }
+    }
+    t.keys(&["q"]);
+    t.wait_for("the quit question", |s| s.contains("y"));
+    t.keys(&["y"]);
+    t.wait_for("exit", |s| s.contains("EXIT="));
+    assert!(!alive_with("sleep 3821"), "a session outlived the run");
+}

@@ -35,6 +35,11 @@ const FRAME: Duration = Duration::from_millis(16);
 /// of other panes is in flight ahead of it.
 const ECHO_WAIT: Duration = Duration::from_millis(50);
 
+/// A second on the clocks is drawn this late at most: news of other panes from around
+/// the second then shares its frame (one frame a second where the clocks and sessions
+/// printing once a second would make two). Any frame drawn meanwhile shows them.
+const CLOCK_SLACK: Duration = Duration::from_millis(250);
+
 /// A client that does not acknowledge frames, with this much still to read, gets no
 /// new frame until it catches up (drawing what it cannot take only costs the run
 /// CPU); the next frame has it all.
@@ -427,7 +432,7 @@ impl Client<'_> {
                     return Leave::Gone;
                 }
                 last_draw = Some(now);
-                tick_at = self.app.next_tick(now);
+                tick_at = self.app.next_tick(now).map(|t| t + CLOCK_SLACK);
                 background_at = None;
                 need_draw = false;
             }

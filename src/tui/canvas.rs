@@ -4,7 +4,7 @@
 //! frame drew ([`super::regions`]) are compared with what the client shows.
 
 use ratatui::backend::{Backend, CrosstermBackend};
-use ratatui::buffer::{Buffer, Cell};
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -32,6 +32,9 @@ pub struct Canvas {
     next: Buffer,
     /// The client's terminal is to be cleared and drawn whole (new, or resized).
     whole: bool,
+    /// A region of `shown` and of `next`, to compare (kept to spare allocations).
+    before: Buffer,
+    after: Buffer,
 }
 
 impl Canvas {
@@ -44,6 +47,8 @@ impl Canvas {
             shown: Buffer::empty(area),
             next: Buffer::empty(area),
             whole: true,
+            before: Buffer::default(),
+            after: Buffer::default(),
         }
     }
 
@@ -76,27 +81,32 @@ impl Canvas {
         } else {
             draw(&mut self.next, false)
         };
-        let mut updates: Vec<(u16, u16, Cell)> = Vec::new();
+        // Where the cells differ, row by row as one diff of the whole screen gives them.
+        let mut updates: Vec<(u16, u16)> = Vec::new();
         match &dirty {
-            None => {
-                updates.extend(
-                    self.shown
-                        .diff(&self.next)
-                        .into_iter()
-                        .map(|(x, y, c)| (x, y, c.clone())),
-                );
-                self.shown.clone_from(&self.next);
-            }
+            None => updates.extend(self.shown.diff_iter(&self.next).map(|(x, y, _)| (x, y))),
             Some(rects) => {
                 for &r in rects {
                     let r = r.intersection(self.shown.area);
-                    let (before, after) = (part(&self.shown, r), part(&self.next, r));
-                    updates.extend(
-                        before
-                            .diff(&after)
-                            .into_iter()
-                            .map(|(x, y, c)| (x, y, c.clone())),
-                    );
+                    part(&self.shown, r, &mut self.before);
+                    part(&self.next, r, &mut self.after);
+                    updates.extend(self.before.diff_iter(&self.after).map(|(x, y, _)| (x, y)));
+                }
+                updates.sort_unstable_by_key(|&(x, y)| (y, x));
+                updates.dedup();
+            }
+        }
+        if !updates.is_empty() {
+            let next = &self.next;
+            let _ = self
+                .backend
+                .draw(updates.iter().map(|&(x, y)| (x, y, &next[(x, y)])));
+        }
+        match &dirty {
+            None => self.shown.clone_from(&self.next),
+            Some(rects) => {
+                for &r in rects {
+                    let r = r.intersection(self.shown.area);
                     for y in r.top()..r.bottom() {
                         let start = self.shown.index_of(r.x, y);
                         let end = start + r.width as usize;
@@ -104,14 +114,7 @@ impl Canvas {
                             .clone_from_slice(&self.next.content[start..end]);
                     }
                 }
-                // Row by row, as one diff of the whole screen would give them.
-                updates.sort_by_key(|&(x, y, _)| (y, x));
             }
-        }
-        if !updates.is_empty() {
-            let _ = self
-                .backend
-                .draw(updates.iter().map(|(x, y, c)| (*x, *y, c)));
         }
         if whole {
             let _ = self.backend.hide_cursor();
@@ -126,14 +129,13 @@ impl Canvas {
     }
 }
 
-/// The cells of `buf` in `rect`, as a buffer of their own.
-fn part(buf: &Buffer, rect: Rect) -> Buffer {
-    let mut out = Buffer::empty(rect);
+/// The cells of `buf` in `rect` into `out`, a buffer of their own.
+fn part(buf: &Buffer, rect: Rect, out: &mut Buffer) {
+    out.resize(rect);
     for y in rect.top()..rect.bottom() {
         let from = buf.index_of(rect.x, y);
         let to = out.index_of(rect.x, y);
         out.content[to..to + rect.width as usize]
             .clone_from_slice(&buf.content[from..from + rect.width as usize]);
     }
-    out
 }
