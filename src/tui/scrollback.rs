@@ -130,6 +130,35 @@ impl Row {
         b.finish(wrapped)
     }
 
+    /// Write the row into `cols` cells of an emulator's row, as [`Row::from_grid`]
+    /// would read them again (a taller pane takes its newest stored rows back).
+    pub fn to_grid(&self, row: &mut GridRow<Cell>, cols: usize) {
+        for c in 0..cols {
+            row[Column(c)] = Cell::default();
+        }
+        let mut col = 0;
+        for (s, pen) in self.cells() {
+            let wide = pen.flags.contains(Flags::WIDE_CHAR);
+            if col >= cols || (wide && col + 1 >= cols) {
+                break;
+            }
+            let mut chars = s.chars();
+            let cell = &mut row[Column(col)];
+            cell.c = chars.next().unwrap_or(' ');
+            (cell.fg, cell.bg, cell.flags) = (pen.fg, pen.bg, pen.flags);
+            chars.for_each(|mark| cell.push_zerowidth(mark));
+            if wide {
+                let spacer = &mut row[Column(col + 1)];
+                (spacer.fg, spacer.bg) = (pen.fg, pen.bg);
+                spacer.flags = pen.flags.difference(Flags::WIDE_CHAR) | Flags::WIDE_CHAR_SPACER;
+            }
+            col += if wide { 2 } else { 1 };
+        }
+        if self.wrapped && cols > 0 {
+            row[Column(cols - 1)].flags.insert(Flags::WRAPLINE);
+        }
+    }
+
     /// The cells of the row: (first char, the chars of the cell, its pen).
     fn cells(&self) -> impl Iterator<Item = (&str, Pen)> {
         let mut pen = 0;
@@ -244,6 +273,11 @@ impl Scrollback {
         self.rows.push_back(row);
     }
 
+    /// Take the newest row back (a taller pane shows it again).
+    pub fn pop(&mut self) -> Option<Row> {
+        self.rows.pop_back()
+    }
+
     /// Wrap the stored lines again at `cols` (the pane's width changed).
     pub fn reflow(&mut self, cols: usize) {
         let cols = cols.max(2);
@@ -348,8 +382,9 @@ mod resize_tests {
         assert_eq!(p.history(), 2);
         p.resize(5, 10);
         let screen: Vec<String> = (0..5).map(|r| p.row_text(r)).collect();
-        assert_eq!(screen[..3], ["l3", "l4", "l5"], "{screen:?}");
-        assert_eq!(p.history(), 2);
+        // Taller: the stored rows come back above, as in tmux.
+        assert_eq!(screen, ["l1", "l2", "l3", "l4", "l5"]);
+        assert_eq!(p.history(), 0);
         p.resize(2, 10);
         assert_eq!(p.row_text(1), "l5");
         p.resize(2, 4);

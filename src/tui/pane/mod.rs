@@ -232,8 +232,33 @@ impl Pane {
             self.scrollback.reflow(size.cols as usize);
             self.offset = self.offset.min(self.scrollback.len());
         }
+        if grew {
+            self.pull_back((size.rows - old.rows) as usize);
+        }
         // A width change rebuilds the emulator's storage without spare rows.
         self.reserve_history();
+    }
+
+    /// A taller screen takes its newest stored rows back above what it shows (as
+    /// tmux does), instead of leaving blank rows below it. The alternate screen has
+    /// no scrollback of its own.
+    fn pull_back(&mut self, added: usize) {
+        let taken = added.min(self.scrollback.len());
+        if taken == 0 || self.term.mode().contains(TermMode::ALT_SCREEN) {
+            return;
+        }
+        let (rows, cols) = (self.size.rows as i32, self.size.cols as usize);
+        let grid = self.term.grid_mut();
+        grid.scroll_down(&(Line(0)..Line(rows)), taken);
+        for line in (0..taken as i32).rev() {
+            if let Some(row) = self.scrollback.pop() {
+                row.to_grid(&mut grid[Line(line)], cols);
+            }
+        }
+        let last = Line(rows - 1);
+        grid.cursor.point.line = (grid.cursor.point.line + taken).min(last);
+        grid.saved_cursor.point.line = (grid.saved_cursor.point.line + taken).min(last);
+        self.offset = self.offset.saturating_sub(taken);
     }
 
     /// Parse bytes in full.

@@ -341,3 +341,37 @@ mod skimming {
         assert_eq!(fast.row_text(3), "4999 log 4999");
     }
 }
+
+#[test]
+fn a_taller_pane_takes_its_newest_stored_rows_back() {
+    let out = "one\r\n\x1b[31mtwo \x1b[44m中\x1b[0m\r\nthree\r\nfour\r\nfive".as_bytes();
+    let mut grown = pane(3, 20);
+    grown.feed(out);
+    assert_eq!(grown.history(), 2);
+    grown.resize(5, 20);
+    // As if it had been 5 rows tall all along: rows, colours, cursor.
+    let mut tall = pane(5, 20);
+    tall.feed(out);
+    assert_eq!(grown.history(), 0);
+    for r in 0..5 {
+        assert_eq!(grown.row_text(r), tall.row_text(r), "row {r}");
+        for c in 0..20 {
+            assert_eq!(
+                grown.cell_style(r, c),
+                tall.cell_style(r, c),
+                "cell {r},{c}"
+            );
+        }
+    }
+    assert_eq!(grown.cursor(), tall.cursor());
+    grown.feed(b"!\r\nsix");
+    assert_eq!(grown.row_text(3), "five!");
+    // Taller than all it has: the rest stays blank below; shorter again stores them.
+    grown.resize(9, 20);
+    assert_eq!(grown.row_text(0), "one");
+    assert_eq!(grown.row_text(5), "six");
+    assert_eq!(grown.row_text(6), "");
+    grown.resize(3, 20);
+    assert_eq!(grown.history(), 3);
+    assert_eq!(grown.row_text(0), "four");
+}
