@@ -281,9 +281,15 @@ pub fn spawn(
         unsafe { libc::waitpid(pid, &mut st, 0) };
         e
     };
-    let (reader, writer, master) =
-        (|| Ok::<_, io::Error>((dup("reader")?, dup("writer")?, dup("control")?)))()
-            .map_err(abandon)?;
+    let (reader, writer, master, pending) = (|| {
+        Ok::<_, io::Error>((
+            dup("reader")?,
+            dup("writer")?,
+            dup("control")?,
+            dup("waiter")?,
+        ))
+    })()
+    .map_err(abandon)?;
     drop(pair.master);
 
     let last_output: LastOutput = Arc::new(AtomicU64::new(now_ms()));
@@ -340,9 +346,12 @@ pub fn spawn(
         while let Err(mpsc::RecvTimeoutError::Timeout) =
             done_rx.recv_timeout(Duration::from_millis(50))
         {
+            // A reader starved of CPU may not have read for a while: output still
+            // waiting in the PTY is not quiet.
             let quiet = !busy.load(Ordering::Acquire)
                 && now_ms().saturating_sub(last.load(Ordering::Acquire))
-                    >= EXIT_QUIET.as_millis() as u64;
+                    >= EXIT_QUIET.as_millis() as u64
+                && unread(&pending) == 0;
             let since = exited.elapsed();
             if (quiet && since >= EXIT_QUIET) || since >= EXIT_MAX_WAIT {
                 break;
@@ -371,6 +380,16 @@ pub fn spawn(
         bracketed_paste,
         typed,
     })
+}
+
+/// Bytes waiting in a PTY master that its reader has not read yet.
+fn unread(pty: &File) -> usize {
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one int into `n`.
+    if unsafe { libc::ioctl(pty.as_raw_fd(), libc::FIONREAD, &mut n) } != 0 {
+        return 0;
+    }
+    n.max(0) as usize
 }
 
 /// Wait for the child; (exit code, signal name).
@@ -619,6 +638,29 @@ impl SessionHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unread_counts_what_the_reader_has_not_taken() {
+        use std::os::fd::FromRawFd;
+        let (mut master, mut slave) = (0, 0);
+        let (name, termios, size) = (std::ptr::null_mut(), std::ptr::null(), std::ptr::null());
+        // SAFETY: openpty fills two descriptors; the null arguments are optional.
+        let rc = unsafe { libc::openpty(&mut master, &mut slave, name, termios, size) };
+        assert_eq!(rc, 0);
+        // SAFETY: both descriptors are fresh and ours.
+        let (master, mut slave) = unsafe { (File::from_raw_fd(master), File::from_raw_fd(slave)) };
+        assert_eq!(unread(&master), 0);
+        slave.write_all(b"the last line\n").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while unread(&master) < "the last line\n".len() {
+            assert!(Instant::now() < deadline, "never seen: {}", unread(&master));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let mut got = vec![0; unread(&master)];
+        (&master).read_exact(&mut got).unwrap();
+        assert_eq!(got, b"the last line\r\n");
+        assert_eq!(unread(&master), 0);
+    }
 
     #[test]
     fn signal_names() {

@@ -14,7 +14,7 @@ const SHOWN_FOR: Duration = Duration::from_secs(1);
 /// Wakes the clients for the readers, on a thread of its own at the clients'
 /// priority. A flood's reader is niced: waking a client's drawing thread itself, it
 /// could be preempted while it holds the lock of the channel that thread waits on,
-/// and the thread would wait for it (docs/control-room.md, "Floods").
+/// and the thread would wait for it (docs/protocol.md, "The screen stream").
 struct Waker {
     thread: std::thread::Thread,
     /// The screens are gone: the thread ends.
