@@ -366,6 +366,13 @@ impl<'a> Column<'a> {
             .map(|(r, x)| (r, *x))
     }
 
+    /// Count the rows `keep` selects into `c`: null or not.
+    fn count_into(&self, c: &mut ColAcc, keep: Option<&[bool]>) {
+        let (rows, nulls) = self.count(keep);
+        c.nulls += nulls;
+        c.nonnull += rows - nulls;
+    }
+
     /// How many rows `keep` selects, and how many of them are null.
     fn count(&self, keep: Option<&[bool]>) -> (u64, u64) {
         match (keep, self.nulls) {
@@ -387,9 +394,7 @@ impl<'a> Column<'a> {
         base: u64,
         buf: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let (rows, nulls) = self.count(keep);
-        c.nulls += nulls;
-        c.nonnull += rows - nulls;
+        self.count_into(c, keep);
         if !c.want.sum {
             return Ok(());
         }
@@ -431,9 +436,7 @@ impl<'a> Column<'a> {
     }
 
     fn fold_ints<T: Copy + Into<i64>>(&self, c: &mut ColAcc, v: &[T], keep: Option<&[bool]>) {
-        let (rows, nulls) = self.count(keep);
-        c.nulls += nulls;
-        c.nonnull += rows - nulls;
+        self.count_into(c, keep);
         if !c.want.sum {
             return;
         }
@@ -452,9 +455,7 @@ impl<'a> Column<'a> {
         base: u64,
         buf: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let (rows, nulls) = self.count(keep);
-        c.nulls += nulls;
-        c.nonnull += rows - nulls;
+        self.count_into(c, keep);
         if !(c.want.sum || c.want.minmax) {
             return Ok(());
         }
